@@ -37,7 +37,11 @@ export class KernelError extends Error {
     this.name = 'KernelError';
     this.code = code;
     this.errno = errno[code];
-    if (context) Object.assign(this, context);
+    if (context) {
+      for (const [k, v] of Object.entries(context)) {
+        if (k !== 'code' && k !== 'errno' && k !== 'message' && k !== 'name') (this as Record<string, unknown>)[k] = v;
+      }
+    }
   }
   /** The value the C function would have returned: `-errno`. */
   get negative(): number {
