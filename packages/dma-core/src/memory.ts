@@ -298,7 +298,8 @@ export function pfn_valid(mem: PhysicalMemory, pfn: number): boolean {
  * pfn_to_page - the struct page of a page frame.
  *
  * Kernel: include/asm-generic/memory_model.h pfn_to_page()
- * @throws KernelBug (BUG) if pfn is not valid RAM of `mem`
+ * Divergence: the kernel computes a pointer without checking; rdmaemu refuses a pfn that is not RAM.
+ * @throws KernelError EFAULT if pfn is not valid RAM of `mem`
  */
 export function pfn_to_page(mem: PhysicalMemory, pfn: number): page {
   if (!pfn_valid(mem, pfn)) throw new KernelError('EFAULT', `memory ${mem.name}: pfn 0x${pfn.toString(16)} is not RAM`);

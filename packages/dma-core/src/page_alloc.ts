@@ -117,17 +117,24 @@ function free_block(mem: PhysicalMemory, idx: number, order: number): void {
   free_list_add(mem, idx, order);
 }
 
-function check_free(pg: page, order: number): number {
+/** Checks valid on every reference drop: the page must be allocated and not a tail page. */
+function check_put(pg: page): number {
   const mem = pg.mem;
   const idx = pg.pfn - mem.start_pfn;
   const flags = mem.page_flags[idx]!;
   if (flags & PG_buddy) bad_page(pg, 'page is already free (double free)');
   if (flags & PG_tail) bad_page(pg, 'freeing a tail page');
+  if (mem.page_refcount[idx]! <= 0) bad_page(pg, `VM_BUG_ON_PAGE(page_ref_count(page) == 0)`);
+  return idx;
+}
+
+/** free_pages_prepare(): checks made only when the last reference goes. */
+function check_free(pg: page, idx: number, order: number): void {
+  const mem = pg.mem;
+  const flags = mem.page_flags[idx]!;
   if (flags & PG_reserved) bad_page(pg, 'freeing a reserved page');
-  if (mem.page_refcount[idx]! <= 0) bad_page(pg, `nonzero free with refcount ${mem.page_refcount[idx]}`);
   if ((flags & PG_head) && mem.page_order[idx] !== order) bad_page(pg, `compound order ${mem.page_order[idx]} freed as order ${order}`);
   if ((mem.start_pfn + idx) % 2 ** order !== 0) bad_page(pg, `order-${order} free of a misaligned pfn`);
-  return idx;
 }
 
 /**
@@ -137,8 +144,9 @@ function check_free(pg: page, order: number): number {
  * @throws KernelBug "Bad page state" for a double free, a tail page, a reserved page or a wrong order
  */
 export function __free_pages(pg: page, order: number): void {
-  const idx = check_free(pg, order);
+  const idx = check_put(pg);
   const mem = pg.mem;
+  if (mem.page_refcount[idx]! === 1) check_free(pg, idx, order);
   if (--mem.page_refcount[idx]! === 0) free_block(mem, idx, order);
 }
 
@@ -229,4 +237,61 @@ export function free_thread_stack(pg: page): void {
 /** nr_free_pages - pages currently free on `mem` (Kernel: global_zone_page_state(NR_FREE_PAGES)). */
 export function nr_free_pages(mem: PhysicalMemory): number {
   return mem.free_pages_count;
+}
+
+/**
+ * alloc_contig_pages - `nr_pages` physically contiguous pages at the lowest address where they
+ * fit, each with its own reference (as after split_page()).
+ *
+ * Kernel: mm/page_alloc.c alloc_contig_pages(); placement as memblock_alloc_low()
+ * Divergence: the kernel searches zones for a range it can migrate; rdmaemu takes the lowest run
+ * of free buddy blocks, which is where boot-time allocations such as the swiotlb pool sit (low
+ * memory, reachable by devices with small DMA masks). Not limited to MAX_PAGE_ORDER.
+ * @returns the first page, or null when no run of free pages is long enough
+ * @example
+ * ```ts
+ * const pg = alloc_contig_pages(mem, 2048)!; // 8 MiB, low in memory
+ * free_contig_range(mem, pg.pfn, 2048);
+ * ```
+ */
+export function alloc_contig_pages(mem: PhysicalMemory, nr_pages: number): page | null {
+  if (!(nr_pages > 0 && Number.isInteger(nr_pages))) return null;
+  let idx = 0;
+  let runStart = -1;
+  let runLen = 0;
+  while (idx < mem.nr_pages && runLen < nr_pages) {
+    if ((mem.page_flags[idx]! & PG_buddy) !== 0) {
+      if (runStart < 0) runStart = idx;
+      const n = 2 ** mem.page_order[idx]!;
+      runLen += n;
+      idx += n;
+    } else {
+      runStart = -1;
+      runLen = 0;
+      idx++;
+    }
+  }
+  if (runLen < nr_pages) return null;
+  for (let i = runStart; i < runStart + runLen;) {
+    const order = mem.page_order[i]!;
+    free_list_del(mem, i, order);
+    i += 2 ** order;
+  }
+  mem.free_pages_count -= runLen;
+  for (let i = runStart; i < runStart + runLen; i++) mem.page_refcount[i] = 1;
+  for (let i = runStart + nr_pages; i < runStart + runLen; i++) {
+    mem.page_refcount[i] = 0;
+    free_block(mem, i, 0);
+  }
+  return mem.pageOf(mem.start_pfn + runStart);
+}
+
+/**
+ * free_contig_range - free pages from alloc_contig_pages().
+ *
+ * Kernel: mm/page_alloc.c free_contig_range()
+ * @throws KernelBug "Bad page state" for a page that is not allocated
+ */
+export function free_contig_range(mem: PhysicalMemory, pfn: number, nr_pages: number): void {
+  for (let i = 0; i < nr_pages; i++) __free_pages(mem.pageOf(pfn + i), 0);
 }
