@@ -5,8 +5,8 @@
  * environment (node version, CPU) and its baseline; nothing here measures.
  */
 import { cpus } from 'node:os';
+import { formatCell, formatTable, type Cell } from '@rdmaemu/sim-core';
 
-export type Cell = string | number;
 export interface BenchReport {
   suite: string;
   title: string;
@@ -22,23 +22,6 @@ export function environment(): Record<string, string | number> {
   return { node: process.version, cpu: c[0]?.model ?? 'unknown', cores: c.length, platform: `${process.platform}-${process.arch}` };
 }
 
-function fmt(v: Cell): string {
-  if (typeof v === 'string') return v;
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return v.toLocaleString('en-US');
-  const abs = Math.abs(v);
-  return abs >= 100 ? v.toFixed(0) : abs >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-/** formatTable - columns aligned, numbers right-aligned with thousands separators. */
-export function formatTable(columns: string[], rows: Record<string, Cell>[]): string {
-  const cells = rows.map((r) => columns.map((c) => fmt(r[c] ?? '')));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const numeric = columns.map((c) => rows.every((r) => typeof r[c] === 'number'));
-  const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ');
-  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
-}
-
 /** printReport - the table (default) or the JSON document (`--json`). */
 export function printReport(report: BenchReport, json: boolean): void {
   if (json) {
@@ -48,17 +31,21 @@ export function printReport(report: BenchReport, json: boolean): void {
   const env = environment();
   console.log(`${report.title}\n(${env.node}, ${env.cpu}, ${env.cores} cores)\n`);
   console.log(formatTable(report.columns, report.rows));
-  if (report.baseline) console.log(`\nbaseline: ${Object.entries(report.baseline).map(([k, v]) => `${k}=${fmt(v)}`).join('  ')}`);
+  if (report.baseline) console.log(`\nbaseline: ${Object.entries(report.baseline).map(([k, v]) => `${k}=${formatCell(v)}`).join('  ')}`);
   for (const n of report.notes ?? []) console.log(n);
 }
 
 /**
  * timeIt - run `fn` repeatedly for about `ms` milliseconds of wall-clock time (after a warm-up)
- * and return operations per second. Wall-clock time is read only here, in benchmarks.
+ * and return operations per second; `calls` counts the warm-up calls too (for per-call counters). Wall-clock time is read only here, in benchmarks.
  */
-export function timeIt(fn: () => void, ms = 300, warmup = 50): { ops: number; opsPerSec: number; seconds: number } {
+export function timeIt(fn: () => void, ms = 300, warmup = 50): { ops: number; calls: number; opsPerSec: number; seconds: number } {
   const start = performance.now();
-  while (performance.now() - start < warmup) fn();
+  let warm = 0;
+  while (performance.now() - start < warmup) {
+    fn();
+    warm++;
+  }
   let ops = 0;
   const t0 = performance.now();
   let t = t0;
@@ -68,5 +55,5 @@ export function timeIt(fn: () => void, ms = 300, warmup = 50): { ops: number; op
     t = performance.now();
   }
   const seconds = (t - t0) / 1000;
-  return { ops, opsPerSec: ops / seconds, seconds };
+  return { ops, calls: ops + warm, opsPerSec: ops / seconds, seconds };
 }

@@ -45,7 +45,13 @@ for (const t of targets.length ? targets : defaultTargets()) {
 
 const mocha = new Mocha({ reporter: 'spec', timeout: 20000, ...(grep ? { grep } : {}) });
 for (const f of files) mocha.addFile(f);
-await mocha.loadFilesAsync();
+try {
+  await mocha.loadFilesAsync();
+} catch (err) {
+  console.error('failed to load the test files:', err);
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+}
 const runner = mocha.run((failures) => {
   const s = runner.stats ?? { passes: 0, failures, pending: 0 };
   const skipped = s.pending ? `, ${s.pending} skipped` : '';

@@ -35,7 +35,8 @@ function sources(dir: string, out: string[] = []): string[] {
 }
 
 function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
+  // Doc-comment examples import the package's own entry point: scan code only.
+  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/g;
   const found: string[] = [];
   for (let m = re.exec(text); m; m = re.exec(text)) found.push(m[1]!);
