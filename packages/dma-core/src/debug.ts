@@ -399,7 +399,7 @@ export class dma_debug {
    * Kernel: kernel/dma/debug.c err_printk()
    * @internal
    */
-  err_printk(dev: device | null, message: string): void {
+  err_printk(dev: device | null, message: string, throwInStrict = true): void {
     this.error_count += 1;
     const text = `DMA-API: ${dev ? dev_driver_string(dev) : 'NULL'} ${dev ? dev_name(dev) : 'NULL'}: ${message}`;
     const pass = this.driver_filter_ok(dev);
@@ -408,7 +408,7 @@ export class dma_debug {
     if (!this.all_errors && this.num_errors > 0) this.num_errors -= 1;
     if (this.errors.length >= DMA_DEBUG_ERRORS_MAX) this.errors.shift();
     this.errors.push({ dev, message, text, printed });
-    if (pass && this.strict) (this.pendingBugs ??= []).push(text);
+    if (pass && this.strict && throwInStrict) (this.pendingBugs ??= []).push(text);
   }
 
   /** A WARN_ONCE (isWarn: thrown in strict mode) or pr_err line: logged and kept in `warnings`. */
@@ -737,26 +737,34 @@ export class dma_debug {
         if (a[mid]!.dev_addr <= dma_addr) lo = mid + 1;
         else hi = mid;
       }
-      const floor = end - idx.maxLen;
+      // Sweep the ranges that can overlap [dma_addr, end) in address order: the access is allowed
+      // when live ranges of a compatible direction cover every byte (one mapping, or adjacent
+      // ones such as the dma_iova_link() pieces of one IOVA range).
+      let i = lo - 1;
+      while (i > 0 && a[i - 1]!.dev_addr >= dma_addr - idx.maxLen) i--;
+      if (i < 0) i = 0;
+      let pos = dma_addr;
       let wrongDir: DmaRange | null = null;
-      for (let i = lo - 1; i >= 0; i--) {
+      for (; i < a.length && pos < end; i++) {
         const r = a[i]!;
-        if (r.dev_addr < floor) break;
-        if (r.dev_addr + r.size < end) continue;
-        if (access_ok(r.direction, write)) {
-          idx.last = r;
-          return true;
-        }
-        wrongDir ??= r;
+        if (r.dev_addr > pos) break;
+        const rEnd = r.dev_addr + r.size;
+        if (rEnd <= pos) continue;
+        if (access_ok(r.direction, write)) pos = rEnd;
+        else wrongDir ??= r;
+      }
+      if (pos >= end) {
+        if (a[lo - 1] !== undefined && a[lo - 1]!.dev_addr <= dma_addr && a[lo - 1]!.dev_addr + a[lo - 1]!.size >= end) idx.last = a[lo - 1]!;
+        return true;
       }
       if (wrongDir !== null) {
         this.err_printk(dev, `device ${write ? 'wrote' : 'read'} DMA memory mapped ${dir2name[wrongDir.direction]} ` +
-          `[device address=${fmt_pad(dma_addr)}] [size=${len} bytes]`);
+          `[device address=${fmt_pad(dma_addr)}] [size=${len} bytes]`, false);
         return false;
       }
     }
     this.err_printk(dev, 'device accessed DMA memory outside any mapping ' +
-      `[device address=${fmt_pad(dma_addr)}] [size=${len} bytes]`);
+      `[device address=${fmt_pad(dma_addr)}] [size=${len} bytes]`, false);
     return false;
   }
 
@@ -1267,13 +1275,14 @@ export function debug_dma_device_release(dev: device): void {
 /**
  * debug_dma_device_access - may the device read (write = false) or write [dma_addr, dma_addr+len)?
  *
- * True when the range lies inside one live mapping of `dev` (a debug entry or a
- * debug_dma_iova_link() range) whose direction allows the access: a device write needs
+ * True when live mappings of `dev` (debug entries and debug_dma_iova_link() ranges) cover every
+ * byte of the range — one mapping, or adjacent ones such as the links of one IOVA range — each
+ * with a direction that allows the access: a device write needs
  * DMA_FROM_DEVICE or DMA_BIDIRECTIONAL, a device read DMA_TO_DEVICE or DMA_BIDIRECTIONAL.
  * Otherwise it records the error "device accessed DMA memory outside any mapping [device
  * address=%pad] [size=%zu bytes]" or "device wrote/read DMA memory mapped <dir> [...]" and
  * returns false. Cost: a last-hit check, then a binary search in the device's interval index and
- * a scan of the ranges that start within the largest mapping size below the access.
+ * a sweep over the ranges that can overlap the access.
  *
  * Emulator-only. Divergence: the kernel cannot see device accesses. The error is counted and
  * printed like any dma-debug error but never thrown, even in strict mode: the caller (the device

@@ -26,19 +26,21 @@
  */
 // memory.ts
 export {
-  PAGE_SHIFT, PAGE_SIZE, MAX_PAGE_ORDER, NR_PAGE_ORDERS, L1_CACHE_SHIFT, L1_CACHE_BYTES, PG_reserved,
-  PG_buddy, PG_head, PG_tail, PG_stack, PG_swiotlb, parseSize, page, folio, PhysicalMemory, free_list_add,
-  PFN_DOWN, PFN_UP, PFN_PHYS, offset_in_page, PAGE_ALIGN, get_order, pfn_valid, pfn_to_page,
-  page_to_pfn, page_to_phys, phys_to_page, nth_page, page_address, phys_to_virt, virt_addr_valid,
-  virt_to_phys, virt_to_page, PageReserved, PageBuddy, PageHead, PageTail, PageCompound, PageStack,
-  page_ref_count, compound_head, page_folio, folio_order, folio_nr_pages, folio_size, folio_page, folio_pfn,
-  folio_address, folio_phys, type PhysicalMemoryInit,
+  PAGE_SHIFT, PAGE_SIZE, MAX_PAGE_ORDER, NR_PAGE_ORDERS, L1_CACHE_SHIFT, L1_CACHE_BYTES, ZONE_DMA, ZONE_DMA32,
+  ZONE_NORMAL, MAX_NR_ZONES, MAX_DMA_PFN, MAX_DMA32_PFN, zone_names, pfn_zone, PG_reserved, PG_buddy, PG_head,
+  PG_tail, PG_stack, PG_swiotlb, parseSize, page, folio, PhysicalMemory, free_list_del,
+  PFN_DOWN, PFN_UP, PFN_PHYS, offset_in_page, PAGE_ALIGN, get_order, pfn_valid, pfn_to_page, page_to_pfn,
+  page_to_phys, phys_to_page, nth_page, page_address, phys_to_virt, virt_addr_valid, virt_to_phys,
+  virt_to_page, PageReserved, PageBuddy, PageHead, PageTail, PageCompound, PageStack, page_ref_count,
+  compound_head, page_folio, folio_order, folio_nr_pages, folio_size, folio_page, folio_pfn, folio_address,
+  folio_phys, type PhysicalMemoryInit,
 } from './memory.js';
 // page_alloc.ts
 export {
-  GFP_KERNEL, GFP_ATOMIC, __GFP_ZERO, __GFP_COMP, THREAD_SIZE_ORDER, alloc_pages, alloc_page, __free_pages,
-  __free_page, get_page, put_page, folio_alloc, folio_get, folio_put, alloc_thread_stack, free_thread_stack,
-  nr_free_pages, alloc_contig_pages, free_contig_range,
+  GFP_KERNEL, GFP_ATOMIC, __GFP_DMA, __GFP_DMA32, GFP_DMA, GFP_DMA32, __GFP_ZERO, __GFP_COMP,
+  THREAD_SIZE_ORDER, alloc_pages, alloc_page, __free_pages, __free_page, get_page, put_page, folio_alloc,
+  folio_get, folio_put, alloc_thread_stack, free_thread_stack, nr_free_pages, alloc_contig_pages,
+  free_contig_range,
 } from './page_alloc.js';
 // bvec.ts
 export {

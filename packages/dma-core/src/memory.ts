@@ -38,6 +38,26 @@ export const NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1;
 export const L1_CACHE_SHIFT = 6;
 export const L1_CACHE_BYTES = 1 << L1_CACHE_SHIFT;
 
+/**
+ * Zones (include/linux/mmzone.h enum zone_type, x86-64 layout): ZONE_DMA below 16 MiB,
+ * ZONE_DMA32 below 4 GiB, ZONE_NORMAL above. The buddy allocator keeps free lists per zone and
+ * serves GFP_KERNEL from the highest zone first, so low memory — where the swiotlb pool lives and
+ * what small-mask devices can reach — is used last, as in the kernel.
+ */
+export const ZONE_DMA = 0;
+export const ZONE_DMA32 = 1;
+export const ZONE_NORMAL = 2;
+export const MAX_NR_ZONES = 3;
+/** Kernel: arch/x86 MAX_DMA_PFN (16 MiB) and MAX_DMA32_PFN (4 GiB) */
+export const MAX_DMA_PFN = (16 * 1024 * 1024) / 4096;
+export const MAX_DMA32_PFN = 2 ** 32 / 4096;
+export const zone_names: readonly string[] = ['DMA', 'DMA32', 'Normal'];
+
+/** Kernel: page_zonenum() by pfn. */
+export function pfn_zone(pfn: number): number {
+  return pfn < MAX_DMA_PFN ? ZONE_DMA : pfn < MAX_DMA32_PFN ? ZONE_DMA32 : ZONE_NORMAL;
+}
+
 // Page flags (include/linux/page-flags.h names; bit positions are rdmaemu's own)
 export const PG_reserved = 1 << 0;
 export const PG_buddy = 1 << 1; // PageBuddy: on a buddy free list (head of a free block)
@@ -136,9 +156,11 @@ export class PhysicalMemory {
   readonly buddy_next: Int32Array;
   /** @internal page_alloc.ts */
   readonly buddy_prev: Int32Array;
-  /** Free-list heads per order (index or −1). @internal page_alloc.ts */
-  readonly free_area_head: Int32Array = new Int32Array(NR_PAGE_ORDERS).fill(-1);
-  /** Free blocks per order (`free_area[order].nr_free`). */
+  /** Free-list heads per zone and order, at `zone * NR_PAGE_ORDERS + order` (index or −1). @internal page_alloc.ts */
+  readonly free_area_head: Int32Array = new Int32Array(MAX_NR_ZONES * NR_PAGE_ORDERS).fill(-1);
+  /** Free blocks per zone and order (`zone->free_area[order].nr_free`), same indexing. */
+  readonly zone_nr_free: Int32Array = new Int32Array(MAX_NR_ZONES * NR_PAGE_ORDERS);
+  /** Free blocks per order, all zones together. */
   readonly nr_free: Int32Array = new Int32Array(NR_PAGE_ORDERS);
   /** Pages currently free. */
   free_pages_count = 0;
@@ -219,7 +241,8 @@ export class PhysicalMemory {
 /** Free every non-reserved page into the buddy lists in maximal aligned blocks. */
 function seedFreeLists(mem: PhysicalMemory, firstFree: number): void {
   for (let i = mem.nr_pages - 1; i >= firstFree; i--) mem.page_flags[i] = 0;
-  // Blocks are aligned on the absolute pfn, as the buddy allocator requires.
+  // Blocks are aligned on the absolute pfn, as the buddy allocator requires; zone boundaries are
+  // multiples of the largest block, so no block straddles two zones.
   let idx = firstFree;
   while (idx < mem.nr_pages) {
     let order = MAX_PAGE_ORDER;
@@ -233,28 +256,32 @@ function seedFreeLists(mem: PhysicalMemory, firstFree: number): void {
 
 /** @internal page_alloc.ts: push block `idx` of `order` on its free list. */
 export function free_list_add(mem: PhysicalMemory, idx: number, order: number): void {
-  const head = mem.free_area_head[order]!;
+  const list = pfn_zone(mem.start_pfn + idx) * NR_PAGE_ORDERS + order;
+  const head = mem.free_area_head[list]!;
   mem.buddy_next[idx] = head;
   mem.buddy_prev[idx] = -1;
   if (head >= 0) mem.buddy_prev[head] = idx;
-  mem.free_area_head[order] = idx;
+  mem.free_area_head[list] = idx;
   mem.page_flags[idx]! |= PG_buddy;
   mem.page_order[idx] = order;
   mem.nr_free[order]!++;
+  mem.zone_nr_free[list]!++;
 }
 
 /** @internal page_alloc.ts: unlink block `idx` of `order` from its free list. */
 export function free_list_del(mem: PhysicalMemory, idx: number, order: number): void {
+  const list = pfn_zone(mem.start_pfn + idx) * NR_PAGE_ORDERS + order;
   const next = mem.buddy_next[idx]!;
   const prev = mem.buddy_prev[idx]!;
   if (prev >= 0) mem.buddy_next[prev] = next;
-  else mem.free_area_head[order] = next;
+  else mem.free_area_head[list] = next;
   if (next >= 0) mem.buddy_prev[next] = prev;
   mem.buddy_next[idx] = -1;
   mem.buddy_prev[idx] = -1;
   mem.page_flags[idx]! &= ~PG_buddy;
   mem.page_order[idx] = 0;
   mem.nr_free[order]!--;
+  mem.zone_nr_free[list]!--;
 }
 
 /** Kernel: include/linux/pfn.h PFN_DOWN() */

@@ -20,7 +20,7 @@
 import { KernelBug, WARN } from '@rdmaemu/sim-core';
 import type { gfp_t } from '@rdmaemu/sim-core';
 import {
-  MAX_PAGE_ORDER, PG_buddy, PG_head, PG_reserved, PG_stack, PG_tail, PhysicalMemory, compound_head,
+  MAX_PAGE_ORDER, NR_PAGE_ORDERS, ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, PG_buddy, PG_head, PG_reserved, PG_stack, PG_tail, PhysicalMemory, compound_head,
   folio, folio_order, free_list_add, free_list_del, page,
 } from './memory.js';
 
@@ -28,6 +28,13 @@ import {
 export const GFP_KERNEL = 0xcc0;
 /** Kernel: GFP_ATOMIC */
 export const GFP_ATOMIC = 0xa20;
+/** Kernel: include/linux/gfp_types.h __GFP_DMA - allocate from ZONE_DMA (below 16 MiB) */
+export const __GFP_DMA = 0x01;
+/** Kernel: __GFP_DMA32 - allocate from ZONE_DMA32 or below (below 4 GiB) */
+export const __GFP_DMA32 = 0x04;
+/** Kernel: GFP_DMA, GFP_DMA32 */
+export const GFP_DMA = __GFP_DMA;
+export const GFP_DMA32 = __GFP_DMA32;
 /** Kernel: __GFP_ZERO */
 export const __GFP_ZERO = 0x100;
 /** Kernel: __GFP_COMP - allocate a compound page (a folio) */
@@ -46,7 +53,9 @@ function bad_page(pg: page, reason: string): never {
  * Kernel: include/linux/gfp.h alloc_pages()
  * @param mem the host's memory (the kernel's implicit node)
  * @param order 0..MAX_PAGE_ORDER
- * @param gfp `__GFP_ZERO` zeroes the pages, `__GFP_COMP` makes a compound page; other flags are ignored
+ * @param gfp `__GFP_ZERO` zeroes the pages, `__GFP_COMP` makes a compound page, `__GFP_DMA` /
+ *   `__GFP_DMA32` restrict the zone; other flags are ignored. Without a zone flag the highest zone
+ *   is tried first (Normal, then DMA32, then DMA), as the kernel's zonelist does.
  * @returns the first page, or null when no block is free (the kernel's NULL)
  * @throws KernelBug (WARN) for an order above MAX_PAGE_ORDER, in strict mode
  * @example
@@ -59,10 +68,17 @@ export function alloc_pages(mem: PhysicalMemory, order: number, gfp: gfp_t = GFP
   if (WARN(!(order >= 0 && order <= MAX_PAGE_ORDER && Number.isInteger(order)), `alloc_pages: order ${order} > MAX_PAGE_ORDER`)) {
     return null;
   }
+  // The zonelist: the highest zone the gfp flags allow first, then the lower ones.
+  const top = (gfp & __GFP_DMA) !== 0 ? ZONE_DMA : (gfp & __GFP_DMA32) !== 0 ? ZONE_DMA32 : ZONE_NORMAL;
+  let idx = -1;
   let current = order;
-  while (current <= MAX_PAGE_ORDER && mem.free_area_head[current]! < 0) current++;
-  if (current > MAX_PAGE_ORDER) return null;
-  const idx = mem.free_area_head[current]!;
+  for (let zone = top; zone >= ZONE_DMA && idx < 0; zone--) {
+    for (current = order; current <= MAX_PAGE_ORDER; current++) {
+      idx = mem.free_area_head[zone * NR_PAGE_ORDERS + current]!;
+      if (idx >= 0) break;
+    }
+  }
+  if (idx < 0) return null;
   free_list_del(mem, idx, current);
   // expand(): hand the upper halves back to the lower free lists.
   while (current > order) {

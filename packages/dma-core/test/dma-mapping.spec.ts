@@ -175,13 +175,6 @@ function deviceReadAll(r: Rig, segs: [number, number][]): Uint8Array {
   return out;
 }
 
-/**
- * dma-debug learns of dma_iova_link() ranges only through debug_dma_iova_link(), which
- * dma-iommu.ts must call; the iova round trips run without dma-debug, and the integration has its
- * own test below ('dma_iova_link ranges are live mappings for the device-access check').
- */
-const IOVA_DEBUG = false;
-
 /** Paths where the device does not see CPU writes made after map until sync_for_device. */
 const COPYING_PATHS: ReadonlySet<DmaPath> = new Set(['swiotlb', 'force-bounce', 'noncoherent', 'noncoherent-swiotlb']);
 
@@ -210,7 +203,7 @@ describe('dma-mapping', () => {
           fc.constantFrom(...FAMILIES), fc.array(bufArb, { minLength: 1, maxLength: 4 }),
           fc.constantFrom<dma_data_direction>(DMA_FROM_DEVICE, DMA_BIDIRECTIONAL), fc.boolean(), fc.integer(),
           (family, shape, dir, syncFirst, seed) => {
-            const r = rig({ path, size: '16M', debug: family !== 'iova' || IOVA_DEBUG });
+            const r = rig({ path, size: '16M', debug: true });
             const bufs = makeBufs(r, shape);
             bufs.forEach((b, i) => fill(bufView(r, b), seed + i));
             const m = mapFamily(r, family, bufs, dir);
@@ -241,7 +234,7 @@ describe('dma-mapping', () => {
           fc.constantFrom(...FAMILIES), fc.array(bufArb, { minLength: 1, maxLength: 4 }),
           fc.constantFrom<dma_data_direction>(DMA_TO_DEVICE, DMA_BIDIRECTIONAL), fc.integer(),
           (family, shape, dir, seed) => {
-            const r = rig({ path, size: '16M', debug: family !== 'iova' || IOVA_DEBUG });
+            const r = rig({ path, size: '16M', debug: true });
             const bufs = makeBufs(r, shape);
             bufs.forEach((b, i) => fill(bufView(r, b), seed + i));
             const atMap = concat(bufs.map((b) => bufView(r, b)));

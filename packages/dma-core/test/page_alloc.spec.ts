@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { isKernelBug, setStrict } from '@rdmaemu/sim-core';
 import {
-  MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGE_SIZE, PageBuddy, PageStack, PageTail, PhysicalMemory, folio_page, nth_page,
+  MAX_DMA_PFN, MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGE_SIZE, PageBuddy, PageStack, PageTail, PhysicalMemory, folio_page, nth_page,
   page_address, page_ref_count, pfn_to_page, type page,
 } from '../src/memory.js';
 import {
   __GFP_ZERO, __free_page, __free_pages, alloc_page, alloc_pages, alloc_thread_stack, folio_alloc, folio_get, folio_put,
-  alloc_contig_pages, free_contig_range, free_thread_stack, get_page, nr_free_pages, put_page,
+  __GFP_DMA, __GFP_DMA32, alloc_contig_pages, free_contig_range, free_thread_stack, get_page, nr_free_pages, put_page,
 } from '../src/page_alloc.js';
 
 const SEED = process.env.RDMAEMU_SEED ? Number(process.env.RDMAEMU_SEED) : 0x5eed;
@@ -191,6 +191,26 @@ describe('page_alloc', () => {
       const pg = alloc_page(mem)!;
       __free_page(pg);
       expectBug(() => get_page(pg), 'Bad page state');
+    });
+  });
+
+  describe('zones', () => {
+    it('serves GFP_KERNEL from the highest zone first and __GFP_DMA only below 16 MiB (the zonelist)', () => {
+      const big = new PhysicalMemory({ size: '64M', name: 'zones' });
+      expect(alloc_pages(big, 0)!.pfn).to.be.at.least(MAX_DMA_PFN);
+      expect(alloc_pages(big, 0, __GFP_DMA)!.pfn).to.be.below(MAX_DMA_PFN);
+      // ZONE_DMA32 is empty below 4 GiB on a host above 4 GiB: __GFP_DMA32 fails there.
+      const high = new PhysicalMemory({ size: '8M', base: 2 ** 33, name: 'high' });
+      expect(alloc_pages(high, 0, __GFP_DMA32)).to.equal(null);
+      expect(alloc_pages(high, 0)!.pfn).to.be.at.least(2 ** 33 / PAGE_SIZE);
+    });
+
+    it('falls back to a lower zone when the higher ones are exhausted', () => {
+      const big = new PhysicalMemory({ size: '20M', name: 'zones', reserved: 0 });
+      const high: number[] = [];
+      for (let i = 0; i < 1024; i++) high.push(alloc_pages(big, 0)!.pfn);
+      expect(Math.min(...high)).to.equal(MAX_DMA_PFN);
+      expect(alloc_pages(big, 0)!.pfn).to.be.below(MAX_DMA_PFN);
     });
   });
 
