@@ -48,7 +48,8 @@
 import { BUG_ON, KernelError, KERN_ERR, defineTracepoint, errno, isKernelError, printk } from '@rdmaemu/sim-core';
 import type { Dmesg, SimClock, dma_addr_t, phys_addr_t } from '@rdmaemu/sim-core';
 import { fmt_pad } from './_bits.js';
-import { dev_name, dma_stat, type device } from './device.js';
+import { dev_is_dma_coherent, dev_name, dma_stat, type device } from './device.js';
+import { noncoherentShadowGet, noncoherentShadowPut } from './dma-noncoherent.js';
 import { iommu_dma_init_domain, iommu_put_dma_cookie, type iommu_dma_cookie } from './dma-iommu.js';
 import { for_each_sg, sg_dma_is_bus_address, sg_phys, type sgl_ref } from './scatterlist.js';
 
@@ -384,6 +385,8 @@ export function iommu_map_nosync(domain: iommu_domain, iova: number, paddr: numb
     }
     l[k] = ppfn * 256 + flags;
   }
+  const nc = noncoherent_dev(domain);
+  if (nc !== null) noncoherentShadowGet(nc.mem, paddr, size);
   domain.nr_ptes += n;
   if (domain.dev) dma_stat(domain.dev, 'ptes_written', n);
   if (trace_map.enabled) trace_map.emit({ iova, paddr, size });
@@ -430,15 +433,31 @@ export function iommu_map(domain: iommu_domain, iova: number, paddr: number, siz
   iommu_sync_map(domain, iova, size);
 }
 
+/**
+ * A non-coherent device reaches a page only through a PTE, so the page's DRAM shadow
+ * (dma-noncoherent.ts) lives exactly as long as a PTE points at it: a reference per PTE.
+ */
+function noncoherent_dev(domain: iommu_domain): device | null {
+  const dev = domain.dev;
+  return dev !== null && !dev_is_dma_coherent(dev) ? dev : null;
+}
+
+/** Clear one present PTE, dropping its shadow reference. */
+function clear_pte(l: Float64Array, k: number, nc: device | null): void {
+  if (nc !== null) noncoherentShadowPut(nc.mem, Math.floor(l[k]! / 256) * PAGE, PAGE);
+  l[k] = 0;
+}
+
 /** Clear n PTEs from pfn (no IOTLB invalidation); returns how many were present. */
 function clear_ptes(domain: iommu_domain, pfn: number, n: number): number {
+  const nc = noncoherent_dev(domain);
   let cleared = 0;
   for (let i = 0; i < n; i++, pfn++) {
     const l = domain.leaf(pfn, false);
     if (l === null) continue;
     const k = pfn % LEAF_ENTRIES;
     if (l[k] !== 0) {
-      l[k] = 0;
+      clear_pte(l, k, nc);
       cleared++;
     }
   }
@@ -468,13 +487,14 @@ export function iommu_unmap_fast(domain: iommu_domain, iova: number, size: numbe
     return 0;
   }
   const n = size / PAGE;
+  const nc = noncoherent_dev(domain);
   let pfn = iova / PAGE;
   let i = 0;
   for (; i < n; i++, pfn++) {
     const l = domain.leaf(pfn, false);
     const k = pfn % LEAF_ENTRIES;
     if (l === null || l[k] === 0) break;
-    l[k] = 0;
+    clear_pte(l, k, nc);
   }
   const unmapped = i * PAGE;
   if (i > 0) {

@@ -1,12 +1,15 @@
 /**
  * _support - test rigs for the mapping-layer specs (direct, dma-mapping, dma-noncoherent, dma-device-access).
  *
+ * Also the shared assertions (expectBug, expectErrno) and the fast-check seed of every spec.
+ *
  * A rig is a host (memory + dmesg + optional dma-debug) and one device, with the DMA path the test
  * wants: dma-direct, dma-direct + swiotlb (a 32-bit mask over memory above 4 GiB, or force
  * bounce), or dma-iommu with a strict or lazy (flush-queue) domain. The lead's `DmaHost` will
  * replace this; keep rigs here so they change in one place.
  */
-import { Dmesg, seedFromEnv } from '@rdmaemu/sim-core';
+import { expect } from 'chai';
+import { Dmesg, isKernelBug, isKernelError, seedFromEnv } from '@rdmaemu/sim-core';
 import { dma_debug } from '../src/debug.js';
 import { device, type DeviceHost, type DeviceInit } from '../src/device.js';
 import { DMA_BIT_MASK } from '../src/dma-mapping.h.js';
@@ -16,8 +19,8 @@ import { __free_pages, alloc_pages } from '../src/page_alloc.js';
 import { swiotlb_init, type io_tlb_mem } from '../src/swiotlb.js';
 
 /** The DMA paths every property test runs through. */
-export type DmaPath = 'direct' | 'swiotlb' | 'force-bounce' | 'iommu-strict' | 'iommu-lazy' | 'noncoherent' | 'noncoherent-swiotlb';
-export const ALL_PATHS: readonly DmaPath[] = ['direct', 'swiotlb', 'force-bounce', 'iommu-strict', 'iommu-lazy', 'noncoherent', 'noncoherent-swiotlb'];
+export type DmaPath = 'direct' | 'swiotlb' | 'force-bounce' | 'iommu-strict' | 'iommu-lazy' | 'noncoherent' | 'noncoherent-swiotlb' | 'noncoherent-iommu';
+export const ALL_PATHS: readonly DmaPath[] = ['direct', 'swiotlb', 'force-bounce', 'iommu-strict', 'iommu-lazy', 'noncoherent', 'noncoherent-swiotlb', 'noncoherent-iommu'];
 
 /** A test host: what `device` needs, with the pieces public. */
 export interface TestHost extends DeviceHost {
@@ -61,7 +64,8 @@ export const ABOVE_4G = 2 ** 32;
  *   allocates afterwards lies above 4 MiB, so every mapping bounces.
  * - force-bounce: RAM at 0, `force_bounce`.
  * - iommu-strict / iommu-lazy: an IOMMU_DOMAIN_DMA / IOMMU_DOMAIN_DMA_FQ domain.
- * - noncoherent: direct, `coherent: false`; noncoherent-swiotlb: force-bounce and non-coherent.
+ * - noncoherent: direct, `coherent: false`; noncoherent-swiotlb: force-bounce and non-coherent;
+ *   noncoherent-iommu: a strict IOMMU domain and non-coherent.
  */
 export function rig(init: RigInit = {}): Rig {
   const path = init.path ?? 'direct';
@@ -70,7 +74,7 @@ export function rig(init: RigInit = {}): Rig {
   const debug = init.debug === false ? null : new dma_debug(log, { strict: init.strictDebug ?? true, all_errors: true });
   const host: TestHost = { name: 'host', mem, log, debug };
   const devInit: DeviceInit = { name: 'dev0', ...init.dev };
-  if (path === 'noncoherent' || path === 'noncoherent-swiotlb') devInit.coherent = false;
+  if (path === 'noncoherent' || path === 'noncoherent-swiotlb' || path === 'noncoherent-iommu') devInit.coherent = false;
   if (path === 'force-bounce' || path === 'noncoherent-swiotlb') devInit.force_bounce = true;
   const dev = new device(host, devInit);
   if (path === 'swiotlb') {
@@ -80,8 +84,8 @@ export function rig(init: RigInit = {}): Rig {
   } else if (path === 'force-bounce' || path === 'noncoherent-swiotlb') {
     dev.dma_io_tlb_mem = swiotlb_init(mem, { nslabs: init.nslabs ?? 1024 });
   }
-  if (path === 'iommu-strict' || path === 'iommu-lazy') {
-    iommu_attach_device(iommu_domain_alloc(host, path === 'iommu-strict' ? IOMMU_DOMAIN_DMA : IOMMU_DOMAIN_DMA_FQ), dev);
+  if (path === 'iommu-strict' || path === 'iommu-lazy' || path === 'noncoherent-iommu') {
+    iommu_attach_device(iommu_domain_alloc(host, path === 'iommu-lazy' ? IOMMU_DOMAIN_DMA_FQ : IOMMU_DOMAIN_DMA), dev);
   }
   return { host, mem, log, debug, dev, path };
 }
@@ -154,4 +158,31 @@ export function fcSeed(fixed: number): number {
 /** Messages dma-debug printed (without the prefix). */
 export function debugMessages(r: Rig): string[] {
   return r.debug ? r.debug.errors.map((e) => e.message) : [];
+}
+
+/** The fast-check seed of the data-structure specs: RDMAEMU_SEED if set, else 0x5eed. */
+export const SEED = fcSeed(0x5eed);
+
+/** Assert that `fn` throws a KernelBug whose message contains `text`. */
+export function expectBug(fn: () => unknown, text: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(isKernelBug(err), String(err)).to.equal(true);
+    expect((err as Error).message).to.contain(text);
+    return;
+  }
+  expect.fail(`expected KernelBug containing "${text}"`);
+}
+
+/** Assert that `fn` throws a KernelError with errno `code`. */
+export function expectErrno(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(isKernelError(err), String(err)).to.equal(true);
+    expect((err as { code: string }).code).to.equal(code);
+    return;
+  }
+  expect.fail(`expected KernelError ${code}`);
 }

@@ -10,19 +10,7 @@ import {
 } from '../src/bvec.js';
 import { PAGE_SIZE, PhysicalMemory, nth_page, page_address, page_to_phys, type page } from '../src/memory.js';
 import { alloc_pages, folio_alloc } from '../src/page_alloc.js';
-
-const SEED = process.env.RDMAEMU_SEED ? Number(process.env.RDMAEMU_SEED) : 0x5eed;
-
-function expectBug(fn: () => unknown, text: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(isKernelBug(err), String(err)).to.equal(true);
-    expect((err as Error).message).to.contain(text);
-    return;
-  }
-  expect.fail(`expected KernelBug containing "${text}"`);
-}
+import { SEED, expectBug } from './_support.js';
 
 describe('bvec', () => {
   let mem: PhysicalMemory;

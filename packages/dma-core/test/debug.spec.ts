@@ -17,8 +17,7 @@ import {
 import { PAGE_SIZE, PhysicalMemory, page_address, page_to_phys, type page } from '../src/memory.js';
 import { alloc_pages, alloc_thread_stack } from '../src/page_alloc.js';
 import { sg_init_table, sg_set_page, type scatterlist } from '../src/scatterlist.js';
-
-const SEED = process.env.RDMAEMU_SEED ? Number(process.env.RDMAEMU_SEED) : 0x5eed;
+import { SEED } from './_support.js';
 
 interface Rig {
   mem: PhysicalMemory;

@@ -3,6 +3,7 @@
  * 6/9 and 7/9): KERNEL.md §4.2 and §11 items 1–8, through every DMA path and API family.
  */
 import { expect } from 'chai';
+import { noncoherentShadowCount } from '../src/dma-noncoherent.js';
 import fc from 'fast-check';
 import { isKernelBug, type TraceEvent } from '@rdmaemu/sim-core';
 import { U64_MAX } from '../src/_bits.js';
@@ -176,13 +177,14 @@ function deviceReadAll(r: Rig, segs: [number, number][]): Uint8Array {
 }
 
 /** Paths where the device does not see CPU writes made after map until sync_for_device. */
-const COPYING_PATHS: ReadonlySet<DmaPath> = new Set(['swiotlb', 'force-bounce', 'noncoherent', 'noncoherent-swiotlb']);
+const COPYING_PATHS: ReadonlySet<DmaPath> = new Set(['swiotlb', 'force-bounce', 'noncoherent', 'noncoherent-swiotlb', 'noncoherent-iommu']);
 
 function assertClean(r: Rig): void {
   if (r.dev.iommu_domain) iommu_dma_flush_fq(r.dev.iommu_domain);
   expect(debugMessages(r)).to.deep.equal([]);
   expect(r.debug?.liveMappings(r.dev) ?? []).to.deep.equal([]);
   expect(r.dev.dma_io_tlb_mem?.used ?? 0).to.equal(0);
+  expect(noncoherentShadowCount(r.mem), 'cache shadow pages left after unmap').to.equal(0);
 }
 
 const bufArb = fc.record({ order: fc.integer({ min: 0, max: 2 }), off: fc.integer({ min: 0, max: 16383 }), len: fc.integer({ min: 1, max: 16384 }) });

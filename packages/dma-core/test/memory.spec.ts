@@ -8,17 +8,7 @@ import {
   virt_to_page, virt_to_phys,
 } from '../src/memory.js';
 import { alloc_pages, folio_alloc } from '../src/page_alloc.js';
-
-function expectErrno(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(isKernelError(err), String(err)).to.equal(true);
-    expect((err as { code: string }).code).to.equal(code);
-    return;
-  }
-  expect.fail(`expected KernelError ${code}`);
-}
+import { expectErrno } from './_support.js';
 
 describe('memory', () => {
   describe('parseSize', () => {

@@ -9,19 +9,7 @@ import {
   __GFP_ZERO, __free_page, __free_pages, alloc_page, alloc_pages, alloc_thread_stack, folio_alloc, folio_get, folio_put,
   __GFP_DMA, __GFP_DMA32, alloc_contig_pages, free_contig_range, free_thread_stack, get_page, nr_free_pages, put_page,
 } from '../src/page_alloc.js';
-
-const SEED = process.env.RDMAEMU_SEED ? Number(process.env.RDMAEMU_SEED) : 0x5eed;
-
-function expectBug(fn: () => unknown, text: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(isKernelBug(err), String(err)).to.equal(true);
-    expect((err as Error).message).to.contain(text);
-    return;
-  }
-  expect.fail(`expected KernelBug containing "${text}"`);
-}
+import { SEED, expectBug } from './_support.js';
 
 const snapshot = (mem: PhysicalMemory): number[] => [...mem.nr_free];
 

@@ -13,30 +13,7 @@ import {
   sg_init_table, sg_is_chain, sg_is_last, sg_last, sg_mark_end, sg_nents, sg_nents_for_len, sg_next, sg_page,
   sg_pcopy_from_buffer, sg_pcopy_to_buffer, sg_phys, sg_set_buf, sg_set_page, sg_table, sg_unmark_end, sg_virt,
 } from '../src/scatterlist.js';
-
-const SEED = process.env.RDMAEMU_SEED ? Number(process.env.RDMAEMU_SEED) : 0x5eed;
-
-function expectBug(fn: () => unknown, text: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(isKernelBug(err), String(err)).to.equal(true);
-    expect((err as Error).message).to.contain(text);
-    return;
-  }
-  expect.fail(`expected KernelBug containing "${text}"`);
-}
-
-function expectErrno(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(isKernelError(err), String(err)).to.equal(true);
-    expect((err as { code: string }).code).to.equal(code);
-    return;
-  }
-  expect.fail(`expected KernelError ${code}`);
-}
+import { SEED, expectBug, expectErrno } from './_support.js';
 
 /** Physical (start, len) pieces of an sg list, split at page boundaries. */
 function pieces(sgt: sg_table): [number, number][] {
