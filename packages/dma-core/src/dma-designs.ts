@@ -22,7 +22,7 @@ import { bvec_phys, type bio_vec } from './bvec.js';
 import type { device } from './device.js';
 import type { dma_data_direction } from './dma-mapping.h.js';
 import {
-  dma_map_bvecs_attrs, dma_map_phys, dma_map_sgtable, dma_mapping_error, dma_unmap_bvecs_attrs, dma_unmap_phys,
+  __dma_map_bvecs_attrs, dma_map_phys, dma_map_sgtable, dma_mapping_error, dma_unmap_bvecs_attrs, dma_unmap_phys,
   dma_unmap_sgtable,
 } from './dma-mapping.js';
 import {
@@ -102,7 +102,9 @@ function mapSg(dev: device, bvecs: bio_vec[], nents: number, dir: dma_data_direc
 }
 
 function mapBvec(dev: device, bvecs: bio_vec[], nents: number, dir: dma_data_direction, attrs: number): DmaDesignMapping {
-  const count = dma_map_bvecs_attrs(dev, bvecs, nents, dir, attrs);
+  // __dma_map_bvecs_attrs, not dma_map_bvecs_attrs: the latter returns 0 for every error and
+  // would lose the errno (-ENOMEM for exhausted IOVA space became EIO).
+  const count = __dma_map_bvecs_attrs(dev, bvecs, nents, dir, attrs);
   if (count <= 0) throw new KernelError(count < 0 ? errnoCode(count) : 'EIO', `${dev.name}: dma_map_bvecs_attrs of ${nents} entries failed`);
   const dma_addr: number[] = [];
   const dma_len: number[] = [];

@@ -7,7 +7,7 @@
  *
  * Operation: every public mapping entry point sets `dev.dma_family` for the duration of the call
  * (`dma_map_sg*` → 'sg', `dma_map_bvecs*` → 'bvec', `dma_map_phys`/`dma_map_page*`/`dma_map_single*`
- * → 'phys', `dma_iova_*` → 'iova'); the layers below (direct, swiotlb, IOMMU) bump counters with
+ * → 'phys' (they are dma_map_phys underneath, as in the kernel), `dma_iova_*` → 'iova'); the layers below (direct, swiotlb, IOMMU) bump counters with
  * `dma_stat()`, which charges both the device total and the current family. Work done later and
  * asynchronously (a lazy IOTLB flush from the flush-queue timer) is charged to the total and to
  * family 'none'.
@@ -23,7 +23,7 @@ export const DMA_STAT_KEYS = [
 export type DmaStatKey = (typeof DMA_STAT_KEYS)[number];
 
 /** The API families whose costs are compared. */
-export const DMA_FAMILIES = ['single', 'sg', 'bvec', 'phys', 'iova', 'none'] as const;
+export const DMA_FAMILIES = ['sg', 'bvec', 'phys', 'iova', 'none'] as const;
 export type DmaFamily = (typeof DMA_FAMILIES)[number];
 
 /** DmaStats - one set of counters (plain numbers; cheap to bump). */
@@ -40,7 +40,7 @@ export function newDmaStats(): DmaStats {
 export class DmaCounters {
   readonly total: DmaStats = newDmaStats();
   readonly family: Record<DmaFamily, DmaStats> = {
-    single: newDmaStats(), sg: newDmaStats(), bvec: newDmaStats(), phys: newDmaStats(), iova: newDmaStats(), none: newDmaStats(),
+    sg: newDmaStats(), bvec: newDmaStats(), phys: newDmaStats(), iova: newDmaStats(), none: newDmaStats(),
   };
 
   reset(): void {

@@ -19,7 +19,9 @@
 import { Dmesg, type SimClock } from '@rdmaemu/sim-core';
 import { dma_debug, debug_dma_device_release, type DmaDebugInit } from './debug.js';
 import { device, type DeviceInit } from './device.js';
-import { IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, iommu_attach_device, iommu_detach_device, iommu_domain_alloc } from './iommu.js';
+import {
+  IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ, iommu_attach_device, iommu_detach_device, iommu_domain_alloc, iommu_domain_free,
+} from './iommu.js';
 import { PhysicalMemory, type PhysicalMemoryInit } from './memory.js';
 import { swiotlb_init, type SwiotlbInit, type io_tlb_mem } from './swiotlb.js';
 
@@ -97,15 +99,27 @@ export class DmaHost {
   /**
    * removeDevice - unbind the driver: dma-debug checks for leaked mappings, the IOMMU domain goes.
    *
-   * Kernel: drivers/base/dd.c device_release_driver() (BUS_NOTIFY_UNBOUND_DRIVER → dma_debug_device_change)
+   * Kernel: drivers/base/dd.c device_release_driver() (BUS_NOTIFY_UNBOUND_DRIVER → dma_debug_device_change),
+   *         drivers/iommu/iommu.c iommu_release_device() (the group's default domain is freed)
+   * The device's default domain is detached and freed (its flush-queue timer stopped) even
+   * when strict dma-debug throws the leak report.
+   * @throws KernelBug (strict dma-debug) "device driver has pending DMA allocations while
+   *         released from device" when mappings leaked
    */
   removeDevice(dev: device): void {
     const i = this.devices.indexOf(dev);
     if (i < 0) return;
     this.devices.splice(i, 1);
     dev.released = true;
-    debug_dma_device_release(dev);
-    if (dev.iommu_domain) iommu_detach_device(dev.iommu_domain, dev);
+    try {
+      debug_dma_device_release(dev);
+    } finally {
+      const domain = dev.iommu_domain;
+      if (domain) {
+        iommu_detach_device(domain, dev);
+        iommu_domain_free(domain);
+      }
+    }
   }
 }
 
