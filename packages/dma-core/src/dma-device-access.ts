@@ -177,8 +177,22 @@ export function dmaDeviceAccess(
  */
 export function dmaDeviceRead(dev: device, dma_addr: dma_addr_t, len: number, out?: Uint8Array[]): Uint8Array[] | DmaFault {
   const r = dmaDeviceAccess(dev, dma_addr, len, false, out);
-  if (!(r instanceof DmaFault)) dma_stat(dev, 'device_read_bytes', len);
+  if (!(r instanceof DmaFault)) statRead(dev, len);
   return r;
+}
+
+// dma_stat(dev, 'device_read_bytes' | 'device_write_bytes', n) with constant property names
+// (monomorphic stores on the per-packet path).
+function statRead(dev: device, n: number): void {
+  const st = dev.stats;
+  st.total.device_read_bytes += n;
+  st.family[dev.dma_family].device_read_bytes += n;
+}
+
+function statWrite(dev: device, n: number): void {
+  const st = dev.stats;
+  st.total.device_write_bytes += n;
+  st.family[dev.dma_family].device_write_bytes += n;
 }
 
 /**
@@ -195,14 +209,18 @@ export function dmaDeviceRead(dev: device, dma_addr: dma_addr_t, len: number, ou
 export function dmaDeviceWrite(dev: device, dma_addr: dma_addr_t, src: Uint8Array): number | DmaFault {
   const views = dmaDeviceAccess(dev, dma_addr, src.length, true, writeScratch);
   if (views instanceof DmaFault) return views;
-  let off = 0;
-  for (let i = 0; i < views.length; i++) {
-    const v = views[i]!;
-    v.set(src.subarray(off, off + v.length));
-    off += v.length;
+  if (views.length === 1) {
+    views[0]!.set(src);
+  } else {
+    let off = 0;
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]!;
+      v.set(src.subarray(off, off + v.length));
+      off += v.length;
+    }
   }
   views.length = 0;
-  dma_stat(dev, 'device_write_bytes', src.length);
+  statWrite(dev, src.length);
   return src.length;
 }
 
@@ -225,6 +243,6 @@ export function dmaDeviceCopyOut(dev: device, dma_addr: dma_addr_t, dst: Uint8Ar
     off += v.length;
   }
   views.length = 0;
-  dma_stat(dev, 'device_read_bytes', dst.length);
+  statRead(dev, dst.length);
   return dst.length;
 }
