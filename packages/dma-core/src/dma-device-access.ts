@@ -165,6 +165,17 @@ export function dmaDeviceAccess(
 }
 
 /**
+ * The physical address of a dma-direct access of [dma_addr, dma_addr+len) that passes the mask
+ * and RAM checks of dmaDeviceAccess, or -1 (let dmaDeviceAccess build the fault).
+ */
+function directPhys(dev: device, dma_addr: dma_addr_t, len: number): number {
+  const limit = min_not_zero(Math.max(dev.dma_mask ?? 0, dev.coherent_dma_mask), dev.bus_dma_limit);
+  if (dma_addr + len - 1 > limit) return -1;
+  const phys = dma_to_phys(dev, dma_addr);
+  return dev.mem.contains(phys, len) ? phys : -1;
+}
+
+/**
  * dmaDeviceRead - the device reads [dma_addr, dma_addr+len): views of the bytes it sees (no copy).
  *
  * Emulator-only.
@@ -176,6 +187,18 @@ export function dmaDeviceAccess(
  * ```
  */
 export function dmaDeviceRead(dev: device, dma_addr: dma_addr_t, len: number, out?: Uint8Array[]): Uint8Array[] | DmaFault {
+  // Fast path (dma-direct, coherent, dma-debug off): the same checks and result as
+  // dmaDeviceAccess, without its generality.
+  if (out !== undefined && len > 0 && !dev.dma_iommu && dev.dma_coherent && dev.host.debug === null) {
+    const phys = directPhys(dev, dma_addr, len);
+    if (phys < 0) return dmaDeviceAccess(dev, dma_addr, len, false, out);
+    const mem = dev.mem;
+    const off = phys - mem.base;
+    out.length = 0;
+    out.push(mem.bytes.subarray(off, off + len));
+    statRead(dev, len);
+    return out;
+  }
   const r = dmaDeviceAccess(dev, dma_addr, len, false, out);
   if (!(r instanceof DmaFault)) statRead(dev, len);
   return r;
@@ -207,6 +230,17 @@ function statWrite(dev: device, n: number): void {
  * ```
  */
 export function dmaDeviceWrite(dev: device, dma_addr: dma_addr_t, src: Uint8Array): number | DmaFault {
+  const len = src.length;
+  // Fast path (dma-direct, coherent, dma-debug off): one typed-array copy into RAM, no view.
+  if (len > 0 && !dev.dma_iommu && dev.dma_coherent && dev.host.debug === null) {
+    const phys = directPhys(dev, dma_addr, len);
+    if (phys >= 0) {
+      const mem = dev.mem;
+      mem.bytes.set(src, phys - mem.base);
+      statWrite(dev, len);
+      return len;
+    }
+  }
   const views = dmaDeviceAccess(dev, dma_addr, src.length, true, writeScratch);
   if (views instanceof DmaFault) return views;
   if (views.length === 1) {

@@ -200,6 +200,21 @@ class VirtualQueue implements EventQueue {
     return true;
   }
 
+  /** Remove and return the earliest entry (the run loop's pop: one sift-down, no sift-up). */
+  pop(): Entry | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    if (top === undefined) return undefined;
+    const last = heap.pop()!;
+    top.index = -1;
+    if (last !== top) {
+      heap[0] = last;
+      last.index = 0;
+      this.#down(0);
+    }
+    return top;
+  }
+
   clear(): void {
     for (const e of this.#heap) e.index = -1;
     this.#heap.length = 0;
@@ -597,7 +612,7 @@ export class SimClock implements TraceClock {
         const e = q.peek();
         if (e === undefined || e.dueNs > limitNs) break;
         if (count >= max) throw this.#budgetError(e, op, count);
-        q.remove(e);
+        q.pop();
         q.now = e.dueNs;
         recent[count & (RECENT_WINDOW - 1)] = e.label;
         count++;

@@ -152,3 +152,94 @@ export function udpTunnelHeaders(buf: Uint8Array, off: number, init: UdpTunnelIn
   buf[ip + 11] = csum & 0xff;
   return udp_header(buf, ip + IPV4_HLEN, init.sport, init.dport ?? ROCE_V2_UDP_DPORT, udpLen);
 }
+
+/**
+ * UdpTunnelTemplate - the Ethernet + IPv4 + UDP headers of one tunnel, built once
+ * (`udpTunnelTemplate()`), stamped per packet with `udpTunnelHeadersFrom()`: a 42-byte copy and
+ * three patched fields (IPv4 tot_len and checksum, UDP length) instead of writing each field and
+ * summing the IPv4 header again.
+ *
+ * Emulator-only.
+ */
+export interface UdpTunnelTemplate {
+  /** The 42 header bytes with tot_len, checksum and UDP length 0. */
+  readonly bytes: Uint8Array;
+  /** One's-complement partial sum (unfolded) of the IPv4 header words except tot_len and check. */
+  readonly sum: number;
+  /** The init the template was built from, field by field (to detect a changed tunnel). */
+  readonly saddr: number;
+  readonly daddr: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly tos: number;
+  readonly ttl: number;
+  readonly id: number;
+  readonly h_dest: Uint8Array;
+  readonly h_source: Uint8Array;
+}
+
+/**
+ * udpTunnelTemplate - build the reusable header template of a tunnel.
+ * @example
+ * ```ts
+ * const tpl = udpTunnelTemplate(tunnel);
+ * udpTunnelHeadersFrom(buf, tpl, ibLen);   // same bytes as udpTunnelHeaders(buf, 0, tunnel, ibLen)
+ * ```
+ */
+export function udpTunnelTemplate(init: UdpTunnelInit): UdpTunnelTemplate {
+  const bytes = new Uint8Array(ETH_IP_UDP_HLEN);
+  udpTunnelHeaders(bytes, 0, init, 0);
+  const ip = ETH_HLEN;
+  bytes[ip + 2] = 0;
+  bytes[ip + 3] = 0;
+  bytes[ip + 10] = 0;
+  bytes[ip + 11] = 0;
+  bytes[ip + IPV4_HLEN + 4] = 0;
+  bytes[ip + IPV4_HLEN + 5] = 0;
+  let sum = 0;
+  for (let i = ip; i < ip + IPV4_HLEN; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
+  return {
+    bytes, sum, saddr: init.saddr, daddr: init.daddr, sport: init.sport, dport: init.dport ?? ROCE_V2_UDP_DPORT,
+    tos: init.tos ?? 0, ttl: init.ttl ?? IPDEFTTL, id: init.id ?? 0,
+    h_dest: Uint8Array.from(init.h_dest.subarray(0, 6)), h_source: Uint8Array.from(init.h_source.subarray(0, 6)),
+  };
+}
+
+/**
+ * udpTunnelTemplateMatches - true if `tpl` still describes `init` (every field, MAC bytes included).
+ */
+export function udpTunnelTemplateMatches(tpl: UdpTunnelTemplate, init: UdpTunnelInit): boolean {
+  if (tpl.saddr !== init.saddr || tpl.daddr !== init.daddr || tpl.sport !== init.sport ||
+      tpl.dport !== (init.dport ?? ROCE_V2_UDP_DPORT) || tpl.tos !== (init.tos ?? 0) ||
+      tpl.ttl !== (init.ttl ?? IPDEFTTL) || tpl.id !== (init.id ?? 0)) return false;
+  const d = init.h_dest;
+  const s = init.h_source;
+  const td = tpl.h_dest;
+  const ts = tpl.h_source;
+  for (let i = 0; i < 6; i++) if (d[i] !== td[i] || s[i] !== ts[i]) return false;
+  return true;
+}
+
+/**
+ * udpTunnelHeadersFrom - `udpTunnelHeaders(buf, 0, init, udpPayloadLen)` from a template: the
+ * identical 42 bytes.
+ * @returns ETH_IP_UDP_HLEN (the offset after the UDP header)
+ */
+export function udpTunnelHeadersFrom(buf: Uint8Array, tpl: UdpTunnelTemplate, udpPayloadLen: number): number {
+  buf.set(tpl.bytes, 0);
+  const ip = ETH_HLEN;
+  const udpLen = UDP_HLEN + udpPayloadLen;
+  const tot_len = IPV4_HLEN + udpLen;
+  const t = tot_len & 0xffff;
+  buf[ip + 2] = t >>> 8;
+  buf[ip + 3] = t & 0xff;
+  let sum = tpl.sum + t;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  const csum = ~sum & 0xffff;
+  buf[ip + 10] = csum >>> 8;
+  buf[ip + 11] = csum & 0xff;
+  buf[ip + IPV4_HLEN + 4] = (udpLen >>> 8) & 0xff;
+  buf[ip + IPV4_HLEN + 5] = udpLen & 0xff;
+  return ETH_IP_UDP_HLEN;
+}

@@ -18,7 +18,7 @@
  * messages sent / receive completions. ack_deferred is kept for name compatibility and stays 0
  * (the responder acknowledges each ackreq packet at once, as rxe does).
  */
-import { CounterSet } from '@rdmaemu/sim-core';
+import { CounterSet, KernelBug } from '@rdmaemu/sim-core';
 
 /** Kernel: rxe_hw_counters.c rxe_counter_name[] (order of enum rxe_counters), + sent_bytes/rcvd_bytes. */
 export const rxe_counter_name = [
@@ -44,12 +44,89 @@ export const rxe_counter_name = [
 /** One rxe counter name. */
 export type rxe_counters = (typeof rxe_counter_name)[number];
 
+/** Slot of each counter in `rxe_hw_stats.value` (constant indices for the per-packet path). */
+export const RXE_CNT: { readonly [K in rxe_counters]: number } = Object.freeze(
+  Object.fromEntries(rxe_counter_name.map((k, i) => [k, i])) as { [K in rxe_counters]: number },
+);
+
+/**
+ * rxe_hw_stats - rxe's counter set: a `CounterSet` whose values live in a public Float64Array
+ * indexed by `RXE_CNT`, so the per-packet path adds to a constant slot instead of looking a
+ * name up. Every `CounterSet` method (names, order, snapshot, formatCounters) behaves as before.
+ *
+ * Kernel: include/rdma/ib_verbs.h struct rdma_hw_stats (value[] indexed by enum rxe_counters)
+ */
+export class rxe_hw_stats extends CounterSet<rxe_counters> {
+  /** The counters, in `rxe_counter_name` order. */
+  readonly value = new Float64Array(rxe_counter_name.length);
+
+  constructor() {
+    super(rxe_counter_name);
+  }
+
+  #slot(key: rxe_counters): number {
+    const i = (RXE_CNT as Record<string, unknown>)[key];
+    if (typeof i !== 'number') throw new KernelBug(`counters: unknown key '${key}'`);
+    return i;
+  }
+
+  override inc(key: rxe_counters, n = 1): void {
+    this.value[this.#slot(key)]! += n;
+  }
+
+  override get(key: rxe_counters): number {
+    return this.value[this.#slot(key)]!;
+  }
+
+  override set(key: rxe_counters, v: number): void {
+    this.value[this.#slot(key)] = v;
+  }
+
+  override snapshot(): Record<rxe_counters, number> {
+    const out = {} as Record<rxe_counters, number>;
+    for (let i = 0; i < rxe_counter_name.length; i++) out[rxe_counter_name[i]!] = this.value[i]!;
+    return out;
+  }
+
+  override reset(): void {
+    this.value.fill(0);
+  }
+
+  override diff(before: Partial<Record<rxe_counters, number>>): Record<rxe_counters, number> {
+    const out = {} as Record<rxe_counters, number>;
+    for (let i = 0; i < rxe_counter_name.length; i++) {
+      const k = rxe_counter_name[i]!;
+      out[k] = this.value[i]! - (before[k] ?? 0);
+    }
+    return out;
+  }
+}
+
 /** A new zeroed counter set. Kernel: rxe_ib_alloc_hw_port_stats(). */
 export function rxe_alloc_hw_counters(): CounterSet<rxe_counters> {
-  return new CounterSet<rxe_counters>(rxe_counter_name);
+  return new rxe_hw_stats();
 }
 
 /** Kernel: drivers/infiniband/sw/rxe/rxe_verbs.h rxe_counter_inc(). */
 export function rxe_counter_inc(rxe: { counters: CounterSet<rxe_counters> }, name: rxe_counters, n = 1): void {
-  rxe.counters.inc(name, n);
+  const c = rxe.counters;
+  if (c instanceof rxe_hw_stats) {
+    const i = RXE_CNT[name];
+    if (typeof i === 'number') {
+      c.value[i]! += n;
+      return;
+    }
+  }
+  c.inc(name, n);
+}
+
+/**
+ * rxe_counter_add - add n to the counter in slot `idx` (an `RXE_CNT` constant): the per-packet form.
+ *
+ * Kernel: drivers/infiniband/sw/rxe/rxe_verbs.h rxe_counter_inc()
+ */
+export function rxe_counter_add(rxe: { counters: CounterSet<rxe_counters> }, idx: number, n: number): void {
+  const c = rxe.counters;
+  if (c instanceof rxe_hw_stats) c.value[idx]! += n;
+  else c.inc(rxe_counter_name[idx]!, n);
 }

@@ -15,6 +15,7 @@
  * Invariants: no state is kept between calls.
  */
 import { crc32 } from 'node:zlib';
+import type { Frame } from '../../fabric/frame.js';
 
 /** Bytes of IPv4 (20) + UDP (8) headers before the BTH. */
 const IP_UDP_HLEN = 28;
@@ -94,3 +95,16 @@ export function rxe_icrc_store(dst: Uint8Array, off: number, icrc: number): void
 export function rxe_icrc_load(b0: number, b1: number, b2: number, b3: number): number {
   return (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0;
 }
+
+/**
+ * rxe_icrc_sent - the frames whose ICRC an rxe device computed at transmit, exactly as sent.
+ *
+ * Frames are immutable on the fabric (a `corrupt` fault materializes a new frame object), so a
+ * receiver holding one of these very objects would recompute the CRC over the same bytes and get
+ * the value it reads: rxe_rcv skips the recomputation for them (half the ICRC cost).
+ *
+ * Divergence: if the sender's memory under a payload view changes between transmit and delivery
+ * (a ULP writing a buffer the HCA owns), the packet is accepted with the new bytes instead of
+ * failing the ICRC - which is what hardware does, as its DMA read is the wire's content.
+ */
+export const rxe_icrc_sent = new WeakSet<Frame>();

@@ -7,7 +7,9 @@
  * Operation: a frame from the netdev (already checked for Ethernet/IPv4/UDP 4791 by the
  * fabric's netif_receive_skb) is parsed in place: BTH at offset 42, opcode looked up in the
  * opcode table (unknown → drop), lengths checked, the ICRC verified when the device's icrc
- * switch is on (a mismatch is counted in `icrc_err` and the packet dropped silently), then
+ * switch is on (a mismatch is counted in `icrc_err` and the packet dropped silently; a frame an
+ * rxe device CRC'd at transmit and still the very object it sent - `rxe_icrc_sent` - carries the
+ * value it computed, so the recomputation is skipped), then
  * hdr_check: transport version 0, P_Key 0xffff, destination QP exists, its type matches the
  * opcode's transport (RC opcodes to RC QPs, UD to UD/GSI), and its state accepts the packet
  * (requests need the responder READY: RTR/RTS/SQD; responses need the requester READY or
@@ -21,11 +23,11 @@ import { ib_qp_type } from '../../core/ib_verbs.h.js';
 import {
   BTH_TVER, GSI_QKEY, IB_DEFAULT_PKEY_FULL, bth_pad, bth_pkey, bth_psn, bth_qpn, bth_tver, deth_qkey,
 } from './rxe_hdr.js';
-import { rxe_icrc_compute, rxe_icrc_load } from './rxe_icrc.js';
+import { rxe_icrc_compute, rxe_icrc_load, rxe_icrc_sent } from './rxe_icrc.js';
 import { DETH_OFF, RXE_BTH_BYTES, RXE_DETH_MASK, RXE_ICRC_SIZE, RXE_REQ_MASK, ib_opcode, rxe_opcode_length,
   rxe_opcode_mask } from './rxe_opcode.js';
 import { rxe_pkt_info, rxe_qp_state, type rxe_dev, type rxe_qp } from './rxe_verbs.h.js';
-import { rxe_counter_inc } from './rxe_hw_counters.js';
+import { RXE_CNT, rxe_counter_add } from './rxe_hw_counters.js';
 import { rxe_run_task, rxe_sched_task } from './rxe_task.js';
 
 const BTH = 42;
@@ -89,7 +91,7 @@ export function rxe_rcv(rxe: rxe_dev, frame: Frame): void {
   pkt.pad = bth_pad(hdr, BTH);
   pkt.payload_len = pkt.paylen - hlen - pkt.pad - RXE_ICRC_SIZE;
   if (pkt.payload_len < 0) return;
-  if (rxe.icrc) {
+  if (rxe.icrc && !rxe_icrc_sent.has(frame)) {
     const end = frame.len - RXE_ICRC_SIZE;
     frameSubarrays(frame, BTH + hlen, end, icrcScratch);
     const crc = rxe_icrc_compute(hdr, ETH_HLEN, hlen, icrcScratch);
@@ -110,8 +112,8 @@ export function rxe_rcv(rxe: rxe_dev, frame: Frame): void {
     pkt.saddr = ip_saddr(hdr, ETH_HLEN);
     pkt.smac = hdr.subarray(6, 12);
   }
-  rxe_counter_inc(rxe, 'rcvd_pkts');
-  rxe.counters.inc('rcvd_bytes', frame.len);
+  rxe_counter_add(rxe, RXE_CNT.rcvd_pkts, 1);
+  rxe_counter_add(rxe, RXE_CNT.rcvd_bytes, frame.len);
   if (mask & RXE_REQ_MASK) rxe_resp_queue_pkt(qp, pkt);
   else rxe_comp_queue_pkt(qp, pkt);
 }
