@@ -27,6 +27,7 @@
  * | net/bridge (L2 forwarding)                          | fabric/switch.ts              |
  * | fault injection (emulator-only)                     | fabric/fault-plan.ts          |
  * | the fabric of hosts (emulator-only)                 | fabric/fabric.ts              |
+ * | packet capture, libpcap format (tcpdump's role)     | fabric/pcap.ts                |
  * | drivers/infiniband/sw/rxe/rxe.c rxe_add             | sw/rxe/rxe.ts                 |
  *
  * The rxe provider's internals (engines, packet formats) stay private; a device is created with
@@ -180,6 +181,13 @@ export {
   type FabricInit, type FabricHostInit, type FabricHost, type FaultDirection, type FabricStats, type Fabric,
   createFabric
 } from './fabric/fabric.js';
+
+// fabric/pcap.ts
+export {
+  PCAP_MAGIC_USEC, PCAP_MAGIC_NSEC, LINKTYPE_ETHERNET, PCAP_SNAPLEN_DEFAULT, PCAP_FILE_HDR_LEN, PCAP_REC_HDR_LEN,
+  PCAP_BUFFER_DEFAULT, type PcapTarget, type PcapTapInit, PcapWriter, type PcapTap, pcapTap, type PcapRecord,
+  type PcapFile, pcapParse
+} from './fabric/pcap.js';
 
 // sw/rxe/rxe.ts
 export { rxe_add, type RxeAddInit } from './sw/rxe/rxe.js';
