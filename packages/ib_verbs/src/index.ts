@@ -17,6 +17,8 @@
  * | core/device.c async events, ib_event_handler        | core/events.ts                |
  * | verbs.c ib_wc_status_msg / ib_event_msg             | core/wc_status.ts             |
  * | rdma_cap_* / rdma_protocol_* helpers                | core/rdma_cap.ts              |
+ * | drivers/infiniband/core/rw.c, include/rdma/rw.h    | core/rw.ts                    |
+ * | drivers/infiniband/core/mr_pool.c                   | core/mr_pool.ts               |
  * | struct ethhdr, include/linux/etherdevice.h          | fabric/ether.ts               |
  * | struct iphdr, ip_fast_csum                          | fabric/ip.ts                  |
  * | struct udphdr, UDP tunnel (RoCEv2 port 4791)        | fabric/udp.ts                 |
@@ -121,6 +123,20 @@ export {
   rdma_cap_ib_sa, rdma_cap_eth_ah, rdma_cap_read_multi_sge, rdma_cap_read_inv, rdma_port_get_link_layer,
   rdma_max_mad_size
 } from './core/rdma_cap.js';
+
+// core/rw.ts
+export {
+  RDMA_RW_SINGLE_WR, RDMA_RW_MULTI_WR, RDMA_RW_MR, RDMA_RW_SIG_MR, RDMA_RW_IOVA, type RdmaRwType, rdmaRwTypeName,
+  rdmaRwParams, type RdmaRwDesign, RDMA_RW_DESIGNS, type RdmaRwInit, type rdma_rw_reg_ctx, rdma_rw_ctx,
+  rdma_rw_can_use_mr, rdma_rw_io_needs_mr, rdma_rw_ctx_init, rdma_rw_ctx_init_bvec, rdma_rw_ctx_wrs, rdma_rw_ctx_post,
+  rdma_rw_ctx_destroy, rdma_rw_ctx_destroy_bvec, rdma_rw_mr_factor, rdma_rw_max_send_wr, rdma_rw_init_qp,
+  rdma_rw_init_mrs, rdma_rw_cleanup_mrs, type RdmaRwCounts, rdmaRwCtxCounts
+} from './core/rw.js';
+
+// core/mr_pool.ts
+export {
+  ib_mr_pool_get, ib_mr_pool_put, ib_mr_pool_init, ib_mr_pool_destroy
+} from './core/mr_pool.js';
 
 // fabric/ether.ts
 export {

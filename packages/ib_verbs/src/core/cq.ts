@@ -32,12 +32,126 @@
  *
  * Invariants: a CQ with `usecnt > 0` (QPs/SRQs attached) cannot be freed (EBUSY); after free no
  * poll task is pending.
+ *
+ * Tracepoints (system `rdma_core`, include/trace/events/rdma_core.h; ids are `cq.res.id`):
+ * `cq_alloc` / `cq_alloc_error` (ib_alloc_cq), `cq_schedule` (a completion event queues the poll
+ * task; stamps `cq.timestamp`, `cq.interrupt = true`), `cq_reschedule` (the softirq handler
+ * re-polls because re-arming reported missed events; `cq.interrupt = false`), `cq_process`
+ * (a poll pass starts: `wake-up took <now - cq.timestamp in µs> [us] from interrupt|reschedule`,
+ * SimClock time), `cq_poll` (each batch: requested, returned), `cq_free` (ib_free_cq), and
+ * `cq_drain_complete` (emitted by ib_drain_sq/rq in verbs.ts). `cq_modify` is defined for
+ * completeness; nothing emits it (no DIM / modify_cq here). Every emission is guarded by
+ * `tp.enabled`, so with nobody subscribed no field object is built.
  */
 import { Subject, type Observable } from 'rxjs';
-import { KernelError, WARN, work_struct, INIT_WORK, queue_work, cancel_work_sync } from '@rdmaemu/sim-core';
+import {
+  KernelError, WARN, work_struct, INIT_WORK, queue_work, cancel_work_sync, defineTracepoint, isKernelError,
+} from '@rdmaemu/sim-core';
 import { ib_poll_context, ib_cq_notify_flags, ib_wc_status } from './ib_verbs.h.js';
 import type { ib_wc, ib_cq_init_attr, ib_event_handler_fn } from './ib_verbs.h.js';
+import { rdma_restrack_add, rdma_restrack_del } from './device.js';
 import type { ib_device, ib_cq, ib_comp_handler } from './device.js';
+
+// ---------------------------------------------------------------------------------------------
+// rdma_core tracepoints (CQ events)
+
+/** Fields of the `cq.id=%u` events. */
+export interface cq_id_entry {
+  cq_id: number;
+}
+/** Fields of cq_process. */
+export interface cq_process_entry {
+  cq_id: number;
+  interrupt: boolean;
+  /** µs from cq_schedule/cq_reschedule to the poll pass (s64). */
+  latency: number;
+}
+/** Fields of cq_poll. */
+export interface cq_poll_entry {
+  cq_id: number;
+  requested: number;
+  rc: number;
+}
+/** Fields of cq_modify. */
+export interface cq_modify_entry {
+  cq_id: number;
+  comps: number;
+  usec: number;
+}
+/** Fields of cq_alloc. */
+export interface cq_alloc_entry {
+  cq_id: number;
+  nr_cqe: number;
+  comp_vector: number;
+  poll_ctx: number;
+}
+/** Fields of cq_alloc_error. */
+export interface cq_alloc_error_entry {
+  nr_cqe: number;
+  comp_vector: number;
+  poll_ctx: number;
+  rc: number;
+}
+
+/**
+ * rdma_show_ib_poll_ctx - the trace name of a poll context, by enum value (IB_POLL_DIRECT is 3,
+ * after the pool types); `__print_symbolic` prints an unknown value as `0x<hex>`.
+ * Kernel: include/trace/events/rdma_core.h rdma_show_ib_poll_ctx()
+ */
+export function rdma_show_ib_poll_ctx(poll_ctx: number): string {
+  switch (poll_ctx) {
+    case ib_poll_context.IB_POLL_DIRECT: return 'DIRECT';
+    case ib_poll_context.IB_POLL_SOFTIRQ: return 'SOFTIRQ';
+    case ib_poll_context.IB_POLL_WORKQUEUE: return 'WORKQUEUE';
+    case ib_poll_context.IB_POLL_UNBOUND_WORKQUEUE: return 'UNBOUND_WORKQUEUE';
+    default: return `0x${(poll_ctx >>> 0).toString(16)}`;
+  }
+}
+
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_schedule) */
+export const trace_cq_schedule = defineTracepoint<cq_id_entry>('rdma_core', 'cq_schedule', (f) => `cq.id=${f.cq_id}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_reschedule) */
+export const trace_cq_reschedule = defineTracepoint<cq_id_entry>('rdma_core', 'cq_reschedule', (f) => `cq.id=${f.cq_id}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_process) */
+export const trace_cq_process = defineTracepoint<cq_process_entry>('rdma_core', 'cq_process', (f) =>
+  `cq.id=${f.cq_id} wake-up took ${f.latency} [us] from ${f.interrupt ? 'interrupt' : 'reschedule'}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_poll) */
+export const trace_cq_poll = defineTracepoint<cq_poll_entry>('rdma_core', 'cq_poll', (f) =>
+  `cq.id=${f.cq_id} requested ${f.requested}, returned ${f.rc}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_drain_complete) (emitted by ib_drain_sq/rq) */
+export const trace_cq_drain_complete = defineTracepoint<cq_id_entry>('rdma_core', 'cq_drain_complete', (f) => `cq.id=${f.cq_id}`);
+/**
+ * Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_modify)
+ * Divergence: never emitted — the kernel emits it from the DIM work (ib_cq_rdma_dim_work), and
+ * there is no DIM / modify_cq here.
+ */
+export const trace_cq_modify = defineTracepoint<cq_modify_entry>('rdma_core', 'cq_modify', (f) =>
+  `cq.id=${f.cq_id} comps=${f.comps} usec=${f.usec}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_alloc) */
+export const trace_cq_alloc = defineTracepoint<cq_alloc_entry>('rdma_core', 'cq_alloc', (f) =>
+  `cq.id=${f.cq_id} nr_cqe=${f.nr_cqe} comp_vector=${f.comp_vector} poll_ctx=${rdma_show_ib_poll_ctx(f.poll_ctx)}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_alloc_error) */
+export const trace_cq_alloc_error = defineTracepoint<cq_alloc_error_entry>('rdma_core', 'cq_alloc_error', (f) =>
+  `nr_cqe=${f.nr_cqe} comp_vector=${f.comp_vector} poll_ctx=${rdma_show_ib_poll_ctx(f.poll_ctx)} rc=${f.rc}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(cq_free) */
+export const trace_cq_free = defineTracepoint<cq_id_entry>('rdma_core', 'cq_free', (f) => `cq.id=${f.cq_id}`);
+
+/** cq_schedule's TP_fast_assign: stamp the wake-up start (only while the tracepoint is on, as in the kernel). */
+function cq_schedule(cq: ib_cq): void {
+  if (trace_cq_schedule.enabled) {
+    cq.timestamp = cq.device.clock.ktime_get();
+    cq.interrupt = true;
+    trace_cq_schedule.emit({ cq_id: cq.res.id });
+  }
+}
+
+function cq_reschedule(cq: ib_cq): void {
+  if (trace_cq_reschedule.enabled) {
+    cq.timestamp = cq.device.clock.ktime_get();
+    cq.interrupt = false;
+    trace_cq_reschedule.emit({ cq_id: cq.res.id });
+  }
+}
 
 /** Kernel: cq.c IB_POLL_BATCH - WCs polled per ib_poll_cq call by the poll tasks. */
 export const IB_POLL_BATCH = 16;
@@ -85,13 +199,25 @@ export function ib_req_notify_cq(cq: ib_cq, flags: ib_cq_notify_flags | number):
   return cq.device.ops.req_notify_cq(cq, flags);
 }
 
+/** Kernel: cq.c __poll_cq() - ib_poll_cq plus the cq_poll tracepoint. */
+function __poll_cq(cq: ib_cq, num_entries: number): ib_wc[] {
+  const wcs = ib_poll_cq(cq, num_entries);
+  if (trace_cq_poll.enabled) trace_cq_poll.emit({ cq_id: cq.res.id, requested: num_entries, rc: wcs.length });
+  return wcs;
+}
+
 function __ib_process_cq(cq: ib_cq, budget: number, batch: number): number {
   let completed = 0;
+  if (trace_cq_process.enabled) {
+    // ktime_to_us: truncating division of the ns delta
+    const latency = Math.trunc((cq.device.clock.ktime_get() - cq.timestamp) / 1000);
+    trace_cq_process.emit({ cq_id: cq.res.id, interrupt: cq.interrupt, latency });
+  }
   for (;;) {
     // budget -1 means unbounded (the kernel's unsigned min_t)
     const want = budget === -1 ? batch : Math.min(batch, budget - completed);
     if (want <= 0) break;
-    const wcs = ib_poll_cq(cq, want);
+    const wcs = __poll_cq(cq, want);
     const n = wcs.length;
     if (n === 0) break;
     for (let i = 0; i < n; i++) {
@@ -129,10 +255,25 @@ function irq_poll_sched(cq: ib_cq): void {
   if (iop !== null && !iop.pending && !cq.destroyed) iop.reschedule(0);
 }
 
+/** Kernel: cq.c ib_cq_completion_softirq() - the SOFTIRQ comp_handler. */
+function ib_cq_completion_softirq(cq: ib_cq): void {
+  cq_schedule(cq);
+  irq_poll_sched(cq);
+}
+
+/** Kernel: cq.c ib_cq_completion_workqueue() - the (UNBOUND_)WORKQUEUE comp_handler. */
+function ib_cq_completion_workqueue(cq: ib_cq): void {
+  cq_schedule(cq);
+  if (cq.work !== null && !cq.destroyed) queue_work(cq.device.clock, cq.work);
+}
+
 function ib_poll_handler(cq: ib_cq): void {
   const completed = __ib_process_cq(cq, IB_POLL_BUDGET_IRQ, IB_POLL_BATCH);
   if (completed < IB_POLL_BUDGET_IRQ) {
-    if (ib_req_notify_cq(cq, IB_POLL_FLAGS) > 0) irq_poll_sched(cq);
+    if (ib_req_notify_cq(cq, IB_POLL_FLAGS) > 0) {
+      cq_reschedule(cq);
+      irq_poll_sched(cq);
+    }
   } else {
     // irq_poll: a handler that used its whole weight is polled again
     irq_poll_sched(cq);
@@ -166,8 +307,23 @@ function ib_cq_poll_work(cq: ib_cq): void {
  * ```
  */
 export function ib_alloc_cq(dev: ib_device, private_: unknown, nr_cqe: number, comp_vector: number, poll_ctx: ib_poll_context): ib_cq {
+  let cq: ib_cq;
+  try {
+    cq = __ib_alloc_cq(dev, private_, nr_cqe, comp_vector, poll_ctx);
+  } catch (e) {
+    if (trace_cq_alloc_error.enabled && isKernelError(e)) {
+      trace_cq_alloc_error.emit({ nr_cqe, comp_vector, poll_ctx, rc: e.negative });
+    }
+    throw e;
+  }
+  if (trace_cq_alloc.enabled) trace_cq_alloc.emit({ cq_id: cq.res.id, nr_cqe, comp_vector, poll_ctx });
+  return cq;
+}
+
+function __ib_alloc_cq(dev: ib_device, private_: unknown, nr_cqe: number, comp_vector: number, poll_ctx: ib_poll_context): ib_cq {
   const cq_attr: ib_cq_init_attr = { cqe: nr_cqe, comp_vector, flags: 0 };
   const cq = dev.ops.create_cq(dev, cq_attr);
+  rdma_restrack_add(dev, cq.res);
   cq.cq_context = private_;
   cq.poll_ctx = poll_ctx;
   cq.usecnt = 0;
@@ -177,7 +333,7 @@ export function ib_alloc_cq(dev: ib_device, private_: unknown, nr_cqe: number, c
       cq.comp_handler = ib_cq_completion_direct;
       break;
     case ib_poll_context.IB_POLL_SOFTIRQ:
-      cq.comp_handler = irq_poll_sched;
+      cq.comp_handler = ib_cq_completion_softirq;
       cq.iop = dev.clock.createEvent(() => ib_poll_handler(cq), 'ib_poll_handler');
       ib_req_notify_cq(cq, ib_cq_notify_flags.IB_CQ_NEXT_COMP);
       break;
@@ -188,13 +344,12 @@ export function ib_alloc_cq(dev: ib_device, private_: unknown, nr_cqe: number, c
         ib_cq_poll_work(cq);
       });
       cq.work = work;
-      cq.comp_handler = (c) => {
-        if (c.work !== null && !c.destroyed) queue_work(c.device.clock, c.work);
-      };
+      cq.comp_handler = ib_cq_completion_workqueue;
       ib_req_notify_cq(cq, ib_cq_notify_flags.IB_CQ_NEXT_COMP);
       break;
     }
     default:
+      rdma_restrack_del(cq.res);
       dev.ops.destroy_cq(cq);
       throw new KernelError('EINVAL', `ib_alloc_cq: ${dev.name}: bad poll context ${String(poll_ctx)}`);
   }
@@ -238,6 +393,8 @@ export function ib_free_cq(cq: ib_cq): void {
   if (cq.usecnt !== 0) throw new KernelError('EBUSY', `ib_free_cq: ${cq.device.name}: cq still used by ${cq.usecnt} queue(s)`);
   if (cq.cqe_used !== 0) throw new KernelError('EBUSY', `ib_free_cq: ${cq.device.name}: ${cq.cqe_used} pool cqes in use`);
   cqTeardown(cq);
+  if (trace_cq_free.enabled) trace_cq_free.emit({ cq_id: cq.res.id });
+  rdma_restrack_del(cq.res);
   cq.device.ops.destroy_cq(cq);
 }
 
@@ -259,6 +416,7 @@ export function ib_create_cq(
   cq_attr: ib_cq_init_attr,
 ): ib_cq {
   const cq = dev.ops.create_cq(dev, cq_attr);
+  rdma_restrack_add(dev, cq.res);
   cq.comp_handler = comp_handler;
   cq.event_handler = event_handler;
   cq.cq_context = cq_context;
@@ -277,6 +435,7 @@ export function ib_destroy_cq(cq: ib_cq): void {
   if (cq.shared) throw new KernelError('EOPNOTSUPP', `ib_destroy_cq: ${cq.device.name}: shared cq`);
   if (cq.usecnt !== 0) throw new KernelError('EBUSY', `ib_destroy_cq: ${cq.device.name}: cq still used by ${cq.usecnt} queue(s)`);
   cqTeardown(cq);
+  rdma_restrack_del(cq.res);
   cq.device.ops.destroy_cq(cq);
 }
 

@@ -26,6 +26,11 @@
  *
  * Invariants: `usecnt` counts live dependants (PD: QPs, SRQs, MRs, AHs; CQ: QPs (send and recv
  * each), SRQs; SRQ: QPs); the PD's internal DMA MR (`__internal_mr`) is not counted.
+ *
+ * Resource tracking: PDs, CQs and MRs carry a `res` (`rdma_restrack_entry`) whose `id` the core
+ * assigns when the object is created through a core verb (`rdma_restrack_add`): per device and
+ * per type, cyclic from 0, not reused until the 32-bit space wraps (the kernel's
+ * xa_alloc_cyclic). Tracepoints print it as `cq.id=`, `pd.id=`, `mr.id=`.
  */
 import { KernelError } from '@rdmaemu/sim-core';
 import { ibEventsComplete } from './events.js';
@@ -184,6 +189,63 @@ export interface IbDeviceInit {
 }
 
 /**
+ * rdma_restrack_type - the kinds of tracked resources.
+ * Kernel: include/rdma/restrack.h enum rdma_restrack_type
+ */
+export enum rdma_restrack_type {
+  RDMA_RESTRACK_PD = 0,
+  RDMA_RESTRACK_CQ = 1,
+  RDMA_RESTRACK_QP = 2,
+  RDMA_RESTRACK_CM_ID = 3,
+  RDMA_RESTRACK_MR = 4,
+  RDMA_RESTRACK_CTX = 5,
+  RDMA_RESTRACK_COUNTER = 6,
+  RDMA_RESTRACK_SRQ = 7,
+  RDMA_RESTRACK_MAX = 8,
+}
+
+/**
+ * rdma_restrack_entry - an object's resource-tracking identity (`obj.res`).
+ * Kernel: include/rdma/restrack.h struct rdma_restrack_entry
+ * Divergence: no kref/task/xarray; `id` and `valid` only (what tracepoints and tools read).
+ */
+export class rdma_restrack_entry {
+  readonly type: rdma_restrack_type;
+  /** Per device and type; 0 until rdma_restrack_add. */
+  id: u32 = 0;
+  /** Added and not yet deleted. */
+  valid = false;
+  constructor(type: rdma_restrack_type) {
+    this.type = type;
+  }
+}
+
+/**
+ * rdma_restrack_add - give `res` the next id of its type on `dev` (cyclic from 0, 32 bits).
+ * Kernel: drivers/infiniband/core/restrack.c rdma_restrack_add() (xa_alloc_cyclic, xa_limit_32b)
+ * Divergence: ids are never looked up, so a wrapped counter does not skip ids still in use.
+ * @example
+ * ```ts
+ * rdma_restrack_add(dev, cq.res); // cq.res.id: 0, 1, 2, ... per device
+ * ```
+ */
+export function rdma_restrack_add(dev: ib_device, res: rdma_restrack_entry): void {
+  const next = dev.res_next_id;
+  const id = next[res.type] ?? 0;
+  next[res.type] = (id + 1) >>> 0;
+  res.id = id;
+  res.valid = true;
+}
+
+/**
+ * rdma_restrack_del - the object is going away (its id is not reused until the counter wraps).
+ * Kernel: drivers/infiniband/core/restrack.c rdma_restrack_del()
+ */
+export function rdma_restrack_del(res: rdma_restrack_entry): void {
+  res.valid = false;
+}
+
+/**
  * ib_device - an RDMA device.
  * Kernel: include/rdma/ib_verbs.h struct ib_device
  * Divergence: the clock (`clock`) and owning host are fields; the kernel has one global time.
@@ -208,6 +270,8 @@ export class ib_device {
   /** Client private data (ib_set_client_data). */
   readonly client_data = new Map<ib_client, unknown>();
   readonly host: unknown;
+  /** Next restrack id per rdma_restrack_type (the kernel's `dev->res[type].next_id`). */
+  readonly res_next_id: number[] = new Array<number>(rdma_restrack_type.RDMA_RESTRACK_MAX).fill(0);
 
   constructor(init: IbDeviceInit) {
     this.name = init.name;
@@ -340,6 +404,18 @@ export function ib_query_port(dev: ib_device, port_num: u32): ib_port_attr {
   return dev.ops.query_port(dev, port_num);
 }
 
+/**
+ * ib_device_get_netdev - the net_device behind a port (RoCE), or null.
+ * Kernel: drivers/infiniband/core/device.c ib_device_get_netdev()
+ * Divergence: returns the provider's netdev object untyped (core does not import the fabric);
+ * when the provider has no `get_netdev` op, a `ndev` field on the device object (rxe_dev's) is
+ * used, as rxe's rxe_ib_device_get_netdev() would return it.
+ */
+export function ib_device_get_netdev(dev: ib_device, port_num: u32): unknown {
+  if (dev.ops.get_netdev) return dev.ops.get_netdev(dev, port_num) ?? null;
+  return (dev as unknown as { ndev?: unknown }).ndev ?? null;
+}
+
 /** ib_query_device - emulator convenience (kernel ULPs read `dev.attrs`): the provider's query_device(). */
 export function ib_query_device(dev: ib_device): ib_device_attr {
   return dev.ops.query_device(dev);
@@ -363,6 +439,8 @@ export class ib_pd {
   unsafe_global_rkey: u32 = 0;
   /** The DMA MR ib_alloc_pd registers when the device has no IBK_LOCAL_DMA_LKEY. */
   __internal_mr: ib_mr | null = null;
+  /** Resource tracking (`pd.id=` in traces); ib_alloc_pd assigns the id. */
+  readonly res = new rdma_restrack_entry(rdma_restrack_type.RDMA_RESTRACK_PD);
   constructor(dev: ib_device) {
     this.device = dev;
   }
@@ -408,6 +486,12 @@ export class ib_cq {
   work: work_struct | null = null;
   /** Emulator-only: set by ib_free_cq/ib_destroy_cq. */
   destroyed = false;
+  /** Resource tracking (`cq.id=` in traces); ib_alloc_cq / ib_create_cq assign the id. */
+  readonly res = new rdma_restrack_entry(rdma_restrack_type.RDMA_RESTRACK_CQ);
+  /** Updated only by the cq_schedule / cq_reschedule tracepoints: when the poll was scheduled (ns). */
+  timestamp = 0;
+  /** Updated only by tracepoints: the last poll was scheduled by a completion event (not a reschedule). */
+  interrupt = false;
   constructor(dev: ib_device, attr: ib_cq_init_attr) {
     this.device = dev;
     this.cqe = attr.cqe;
@@ -492,6 +576,8 @@ export class ib_mr {
   type: ib_mr_type;
   /** The MR is registered on the wire and must be invalidated before reuse. */
   need_inval = false;
+  /** Resource tracking (`mr.id=` in traces); ib_alloc_mr assigns the id. */
+  readonly res = new rdma_restrack_entry(rdma_restrack_type.RDMA_RESTRACK_MR);
   constructor(pd: ib_pd, type: ib_mr_type) {
     this.device = pd.device;
     this.pd = pd;

@@ -23,8 +23,13 @@
  * posts on a QP in ERR and complete them with IB_WC_WR_FLUSH_ERR (IBA 10.7.3.1).
  * A drain runs the clock, so it must be called from outside clock callbacks (like the kernel's,
  * which sleeps and cannot run in atomic context).
+ *
+ * Tracepoints (system `rdma_core`, include/trace/events/rdma_core.h): `mr_alloc` on every
+ * ib_alloc_mr outcome (`rc=0` with the new `mr.id`, or `mr.id=0 rc=-errno`), `mr_dereg` at the
+ * start of ib_dereg_mr, `cq_drain_complete` (cq.ts) after ib_drain_sq / ib_drain_rq. PDs and MRs
+ * get their restrack ids (`pd.res.id`, `mr.res.id`) in ib_alloc_pd / ib_alloc_mr.
  */
-import { KernelError, KernelBug, WARN, errnoName } from '@rdmaemu/sim-core';
+import { KernelError, KernelBug, WARN, errnoName, defineTracepoint, isKernelError } from '@rdmaemu/sim-core';
 import type { ErrnoCode } from '@rdmaemu/sim-core';
 import type { scatterlist } from '@rdmaemu/dma-core';
 import { for_each_sg, sg_dma_address, sg_dma_len } from '@rdmaemu/dma-core';
@@ -53,8 +58,64 @@ import type {
   ib_rdma_wr,
 } from './ib_verbs.h.js';
 import type { ib_device, ib_pd, ib_qp, ib_srq, ib_mr, ib_cq, ib_ah, ib_uint_ptr } from './device.js';
-import { ib_process_cq_direct } from './cq.js';
+import { ib_process_cq_direct, trace_cq_drain_complete } from './cq.js';
 import { rdma_is_port_valid } from './rdma_cap.js';
+import { rdma_rw_cleanup_mrs, rdma_rw_init_mrs, rdma_rw_init_qp } from './rw.js';
+import { rdma_restrack_add, rdma_restrack_del } from './device.js';
+
+// ---------------------------------------------------------------------------------------------
+// rdma_core tracepoints (MR events)
+
+/** Fields of mr_alloc. */
+export interface mr_alloc_entry {
+  pd_id: number;
+  /** 0 when the allocation failed. */
+  mr_id: number;
+  max_num_sg: number;
+  /** 0 or -errno. */
+  rc: number;
+  mr_type: number;
+}
+/** Fields of mr_integ_alloc. */
+export interface mr_integ_alloc_entry {
+  pd_id: number;
+  mr_id: number;
+  max_num_data_sg: number;
+  max_num_meta_sg: number;
+  rc: number;
+}
+/** Fields of mr_dereg. */
+export interface mr_dereg_entry {
+  id: number;
+}
+
+/**
+ * rdma_show_ib_mr_type - the trace name of an MR type (`__print_symbolic`: unknown → `0x<hex>`).
+ * Kernel: include/trace/events/rdma_core.h rdma_show_ib_mr_type()
+ */
+export function rdma_show_ib_mr_type(mr_type: number): string {
+  switch (mr_type) {
+    case ib_mr_type.IB_MR_TYPE_MEM_REG: return 'MEM_REG';
+    case ib_mr_type.IB_MR_TYPE_SG_GAPS: return 'SG_GAPS';
+    case ib_mr_type.IB_MR_TYPE_DM: return 'DM';
+    case ib_mr_type.IB_MR_TYPE_USER: return 'USER';
+    case ib_mr_type.IB_MR_TYPE_DMA: return 'DMA';
+    case ib_mr_type.IB_MR_TYPE_INTEGRITY: return 'INTEGRITY';
+    default: return `0x${(mr_type >>> 0).toString(16)}`;
+  }
+}
+
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(mr_alloc) */
+export const trace_mr_alloc = defineTracepoint<mr_alloc_entry>('rdma_core', 'mr_alloc', (f) =>
+  `pd.id=${f.pd_id} mr.id=${f.mr_id} type=${rdma_show_ib_mr_type(f.mr_type)} max_num_sg=${f.max_num_sg} rc=${f.rc}`);
+/**
+ * Kernel: include/trace/events/rdma_core.h TRACE_EVENT(mr_integ_alloc)
+ * Divergence: never emitted (no ib_alloc_mr_integrity here).
+ */
+export const trace_mr_integ_alloc = defineTracepoint<mr_integ_alloc_entry>('rdma_core', 'mr_integ_alloc', (f) =>
+  `pd.id=${f.pd_id} mr.id=${f.mr_id} max_num_data_sg=${f.max_num_data_sg} max_num_meta_sg=${f.max_num_meta_sg} rc=${f.rc}`);
+/** Kernel: include/trace/events/rdma_core.h TRACE_EVENT(mr_dereg) */
+export const trace_mr_dereg = defineTracepoint<mr_dereg_entry>('rdma_core', 'mr_dereg', (f) => `mr.id=${f.id}`);
 
 function fail(code: ErrnoCode, msg: string, ctx?: Record<string, unknown>): never {
   throw new KernelError(code, msg, ctx);
@@ -84,6 +145,7 @@ export enum ib_pd_flags {
  */
 export function ib_alloc_pd(dev: ib_device, flags = 0): ib_pd {
   const pd = dev.ops.alloc_pd(dev);
+  rdma_restrack_add(dev, pd.res);
   pd.usecnt = 0;
   pd.flags = flags;
   let mr_access_flags = 0;
@@ -94,6 +156,7 @@ export function ib_alloc_pd(dev: ib_device, flags = 0): ib_pd {
   }
   if (mr_access_flags) {
     if (!dev.ops.get_dma_mr) {
+      rdma_restrack_del(pd.res);
       dev.ops.dealloc_pd(pd);
       fail('EOPNOTSUPP', `ib_alloc_pd: ${dev.name}: no local_dma_lkey and no get_dma_mr`);
     }
@@ -101,6 +164,7 @@ export function ib_alloc_pd(dev: ib_device, flags = 0): ib_pd {
     try {
       mr = dev.ops.get_dma_mr(pd, mr_access_flags);
     } catch (e) {
+      rdma_restrack_del(pd.res);
       dev.ops.dealloc_pd(pd);
       throw e;
     }
@@ -130,6 +194,7 @@ export function ib_dealloc_pd(pd: ib_pd): void {
     pd.__internal_mr = null;
     pd.device.ops.dereg_mr(mr);
   }
+  rdma_restrack_del(pd.res);
   pd.device.ops.dealloc_pd(pd);
 }
 
@@ -268,6 +333,8 @@ export function ib_create_qp(pd: ib_pd, qp_init_attr: ib_qp_init_attr): ib_qp {
   if (qp_init_attr.port_num !== undefined && qp_init_attr.port_num !== 0 && !rdma_is_port_valid(dev, qp_init_attr.port_num)) {
     fail('EINVAL', `ib_create_qp: ${dev.name}: bad port ${qp_init_attr.port_num}`);
   }
+  // rdma_rw users (cap.max_rdma_ctxs) get SQ room for their contexts' WRs (rw.c)
+  if (qp_init_attr.cap.max_rdma_ctxs) rdma_rw_init_qp(dev, qp_init_attr);
   const qp = dev.ops.create_qp(pd, qp_init_attr);
   qp.real_qp = qp;
   qp.usecnt = 0;
@@ -285,6 +352,13 @@ export function ib_create_qp(pd: ib_pd, qp_init_attr: ib_qp_init_attr): ib_qp {
   if (qp.send_cq) qp.send_cq.usecnt++;
   if (qp.recv_cq) qp.recv_cq.usecnt++;
   if (qp.srq) qp.srq.usecnt++;
+  if (qp_init_attr.cap.max_rdma_ctxs) {
+    const ret = rdma_rw_init_mrs(qp, qp_init_attr);
+    if (ret) {
+      ib_destroy_qp(qp);
+      fail(errnoName(-ret) ?? 'ENOMEM', `ib_create_qp: ${dev.name}: rdma_rw_init_mrs failed (${ret})`);
+    }
+  }
   return qp;
 }
 
@@ -343,6 +417,7 @@ export function ib_query_qp(qp: ib_qp, qp_attr_mask: number): { attr: ib_qp_attr
 export function ib_destroy_qp(qp: ib_qp): void {
   if (qp.usecnt !== 0) fail('EBUSY', `ib_destroy_qp: qp ${qp.qp_num}: still in use (${qp.usecnt})`);
   WARN(qp.mrs_used > 0, `ib_destroy_qp: qp ${qp.qp_num}: ${qp.mrs_used} rdma_rw MRs still in use`);
+  rdma_rw_cleanup_mrs(qp);
   const { pd, send_cq, recv_cq, srq } = qp;
   qp.device.ops.destroy_qp(qp);
   pd.usecnt--;
@@ -442,6 +517,20 @@ export function ib_get_dma_mr(pd: ib_pd, mr_access_flags: number): ib_mr {
  * ```
  */
 export function ib_alloc_mr(pd: ib_pd, mr_type: ib_mr_type, max_num_sg: number): ib_mr {
+  let mr: ib_mr;
+  try {
+    mr = __ib_alloc_mr(pd, mr_type, max_num_sg);
+  } catch (e) {
+    if (trace_mr_alloc.enabled && isKernelError(e)) {
+      trace_mr_alloc.emit({ pd_id: pd.res.id, mr_id: 0, max_num_sg, rc: e.negative, mr_type });
+    }
+    throw e;
+  }
+  if (trace_mr_alloc.enabled) trace_mr_alloc.emit({ pd_id: pd.res.id, mr_id: mr.res.id, max_num_sg, rc: 0, mr_type });
+  return mr;
+}
+
+function __ib_alloc_mr(pd: ib_pd, mr_type: ib_mr_type, max_num_sg: number): ib_mr {
   const dev = pd.device;
   if (!dev.ops.alloc_mr) fail('EOPNOTSUPP', `ib_alloc_mr: ${dev.name}: not supported`);
   if (mr_type === ib_mr_type.IB_MR_TYPE_INTEGRITY) {
@@ -454,6 +543,7 @@ export function ib_alloc_mr(pd: ib_pd, mr_type: ib_mr_type, max_num_sg: number):
   const mr = dev.ops.alloc_mr(pd, mr_type, max_num_sg);
   mr.type = mr_type;
   mr.need_inval = false;
+  rdma_restrack_add(dev, mr.res);
   pd.usecnt++;
   return mr;
 }
@@ -464,8 +554,10 @@ export function ib_alloc_mr(pd: ib_pd, mr_type: ib_mr_type, max_num_sg: number):
  * @throws KernelError from the provider (e.g. EBUSY while memory windows are bound)
  */
 export function ib_dereg_mr(mr: ib_mr): void {
+  if (trace_mr_dereg.enabled) trace_mr_dereg.emit({ id: mr.res.id });
   const pd = mr.pd;
   mr.device.ops.dereg_mr(mr);
+  rdma_restrack_del(mr.res);
   pd.usecnt--;
 }
 
@@ -737,6 +829,7 @@ function __ib_drain_rq(qp: ib_qp): void {
 export function ib_drain_sq(qp: ib_qp): void {
   if (qp.device.ops.drain_sq) qp.device.ops.drain_sq(qp);
   else __ib_drain_sq(qp);
+  if (trace_cq_drain_complete.enabled && qp.send_cq !== null) trace_cq_drain_complete.emit({ cq_id: qp.send_cq.res.id });
 }
 
 /**
@@ -747,6 +840,7 @@ export function ib_drain_sq(qp: ib_qp): void {
 export function ib_drain_rq(qp: ib_qp): void {
   if (qp.device.ops.drain_rq) qp.device.ops.drain_rq(qp);
   else __ib_drain_rq(qp);
+  if (trace_cq_drain_complete.enabled && qp.recv_cq !== null) trace_cq_drain_complete.emit({ cq_id: qp.recv_cq.res.id });
 }
 
 /**

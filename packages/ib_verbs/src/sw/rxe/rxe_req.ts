@@ -21,8 +21,12 @@
  *   update wqe state/PSNs ──> xmit ──> arm the retransmit timer
  *
  * A READ request consumes as many PSNs as response packets it asks for; all other packets one.
+ *
+ * iWARP profile: before a READ request goes out, its sink must be an MR the peer could write
+ * (iwarp_read_sink_ok); otherwise the WQE completes with IB_WC_LOC_PROT_ERR, the QP goes to ERR
+ * and IB_EVENT_QP_ACCESS_ERR is raised (as siw does for a bad Read Response sink).
  */
-import { ib_qp_type, ib_send_flags, ib_wc_status, ib_wr_opcode, ib_event_type } from '../../core/ib_verbs.h.js';
+import { ib_access_flags, ib_qp_type, ib_send_flags, ib_wc_status, ib_wr_opcode, ib_event_type } from '../../core/ib_verbs.h.js';
 import { ibRaiseEvent } from '../../core/events.js';
 import {
   BTH_PSN_MASK, GSI_QKEY, IB_DEFAULT_PKEY_FULL, atmeth_set_comp, atmeth_set_rkey, atmeth_set_swap_add, atmeth_set_va,
@@ -36,13 +40,13 @@ import {
   WR_WRITE_OR_SEND_MASK, ib_opcode, rxe_opcode_mask,
 } from './rxe_opcode.js';
 import { RXE_MAX_PKT_PER_ACK, RXE_MAX_UNACKED_PSNS } from './rxe_param.h.js';
-import { advance_dma_data, copy_data, rxe_invalidate_mr, rxe_reg_fast_mr } from './rxe_mr.js';
+import { advance_dma_data, copy_data, lookup_mr, rxe_invalidate_mr, rxe_reg_fast_mr } from './rxe_mr.js';
 import { rxe_init_packet, rxe_xmit_packet } from './rxe_net.js';
 import { rxe_ah_av } from './rxe_qp.js';
 import { rxe_counter_inc } from './rxe_hw_counters.js';
 import { rxe_sched_task } from './rxe_task.js';
 import {
-  rxe_qp_state, to_rdev, wqe_state, type rxe_ah, type rxe_pkt_info, type rxe_qp, type rxe_send_wqe,
+  rxe_mr_lookup_type, rxe_qp_state, to_rdev, wqe_state, type rxe_ah, type rxe_pkt_info, type rxe_qp, type rxe_send_wqe,
 } from './rxe_verbs.h.js';
 
 const O = ib_opcode;
@@ -272,6 +276,39 @@ function update_wqe_psn(qp: rxe_qp, wqe: rxe_send_wqe, pkt: rxe_pkt_info, payloa
   else qp.req.psn = (qp.req.psn + 1) & BTH_PSN_MASK;
 }
 
+/**
+ * iwarp_read_sink_ok - may the peer place this RDMA READ's response into its sink SGEs?
+ *
+ * On iWARP the Read Response is a tagged DDP placement into the Data Sink STag carried by the
+ * RDMA Read Request (RFC 5040 §4.4), so the sink must be a registered MR of the QP's PD with
+ * IB_ACCESS_REMOTE_WRITE — which is why rdma_rw registers an MR with REMOTE_WRITE for every READ
+ * on iWARP (rdma_rw_io_needs_mr). The PD's local_dma_lkey never qualifies: on iWARP RNICs the
+ * local DMA STag is privileged and local-only. A zero-length READ places nothing and passes.
+ *
+ * Kernel: drivers/infiniband/sw/siw/siw_qp_rx.c siw_proc_rresp() (siw_check_sge on the sink at the
+ * first Read Response segment; failure → IB_WC_LOC_PROT_ERR, TERMINATE, IB_EVENT_QP_ACCESS_ERR)
+ * Divergence: siw checks when the first response segment arrives and asks only LOCAL_WRITE (its
+ * sink is not validated as a remote STag); here the check runs before the READ request is sent
+ * (no request, no TERMINATE on the wire, the error completion comes without a round trip) and
+ * requires REMOTE_WRITE, as a hardware RNIC validating the Data Sink STag does. The completion
+ * status, the QP moving to ERR and the QP_ACCESS_ERR event are siw's.
+ * Emulator-only helper.
+ */
+function iwarp_read_sink_ok(qp: rxe_qp, wqe: rxe_send_wqe): boolean {
+  const dma = wqe.dma;
+  if (dma.length === 0) return true;
+  const local_dma_lkey = qp.pd.local_dma_lkey;
+  for (let i = 0; i < dma.num_sge; i++) {
+    const sge = dma.sge[i]!;
+    if (sge.length === 0) continue;
+    if (sge.lkey === local_dma_lkey) return false;
+    const mr = lookup_mr(qp.pd, ib_access_flags.IB_ACCESS_LOCAL_WRITE | ib_access_flags.IB_ACCESS_REMOTE_WRITE, sge.lkey,
+      rxe_mr_lookup_type.RXE_LOOKUP_LOCAL);
+    if (mr === null) return false;
+  }
+  return true;
+}
+
 /** Error exit: the WQE carries its status; the completer reports it and moves the QP to ERR. */
 function req_err(qp: rxe_qp, wqe: rxe_send_wqe): number {
   qp.req.wqe_index++;
@@ -330,6 +367,12 @@ export function rxe_requester(qp: rxe_qp): number {
     return req_err(qp, wqe);
   }
   const mask = rxe_opcode_mask[opcode]!;
+  if ((mask & RXE_READ_MASK) && rxe.profile.iwarp && !iwarp_read_sink_ok(qp, wqe)) {
+    wqe.status = ib_wc_status.IB_WC_LOC_PROT_ERR;
+    const ev = { device: qp.device, element: { qp }, event: ib_event_type.IB_EVENT_QP_ACCESS_ERR };
+    qp.device.clock.schedule(() => ibRaiseEvent(ev), 0, 'iwarp_qp_access_err');
+    return req_err(qp, wqe);
+  }
   if (mask & RXE_READ_OR_ATOMIC_MASK) {
     if (!check_init_depth(qp, wqe)) return -1;
   }

@@ -16,7 +16,7 @@ import { KernelError } from '@rdmaemu/sim-core';
 import type { scatterlist } from '@rdmaemu/dma-core';
 import {
   ib_atomic_cap, ib_device_cap_flags, ib_kernel_cap_flags, ib_mr_type, ib_mtu, ib_port_state, ib_qp_state,
-  ib_qp_type, ib_port_attr_init, ib_device_attr_init, ib_mtu_int_to_enum,
+  ib_qp_type, ib_wr_opcode, ib_port_attr_init, ib_device_attr_init, ib_mtu_int_to_enum,
   type ib_cq_init_attr, type ib_device_attr, type ib_port_attr, type ib_qp_attr, type ib_qp_init_attr,
   type ib_recv_wr, type ib_send_wr, type ib_srq_attr, type ib_srq_init_attr, type ib_wc, type rdma_ah_attr,
 } from '../../core/ib_verbs.h.js';
@@ -100,8 +100,13 @@ export function rxe_query_port(dev: ib_device, _port: number): ib_port_attr {
 /**
  * rxe_post_send - validate and queue send WRs, then kick the requester.
  * Kernel: drivers/infiniband/sw/rxe/rxe_verbs.c rxe_post_send() / rxe_post_send_kernel() / post_one_send()
+ * On the 'iwarp' profile an RDMA READ (or READ_WITH_INV) must carry exactly one SGE
+ * (max_sge_rd = 1), as siw_post_send() demands of an iWARP RREAD sink; the sink's MR is checked
+ * when the request is sent (rxe_req.ts iwarp_read_sink_ok). When a WR fails, the ones before it
+ * stay posted and the requester is still kicked for them (rxe_post_send_kernel's `if (good)`).
  * @throws KernelError EINVAL below RTS ('rxe' profile), bad opcode / too many SGEs / inline too
- *         long / misaligned atomic; ENOMEM when the SQ is full — err.bad_wr is the first WR not posted
+ *         long / misaligned atomic, an 'iwarp' READ with num_sge != 1; ENOMEM when the SQ is
+ *         full — err.bad_wr is the first WR not posted
  */
 export function rxe_post_send(ibqp: ib_qp, wr: ib_send_wr): void {
   const qp = to_rqp(ibqp);
@@ -116,18 +121,31 @@ export function rxe_post_send(ibqp: ib_qp, wr: ib_send_wr): void {
   }
   const q = qp.sq.queue;
   let w: ib_send_wr | null | undefined = wr;
-  while (w) {
-    const n = recv_wr_num_sge(w);
-    const mask = validate_send_wr(qp, w, n);
-    if (q.full()) throw new KernelError('ENOMEM', `qp ${qp.qp_num}: sq full (max_send_wr=${qp.sq.max_wr})`, { bad_wr: w });
-    let slot = q.at(q.prod);
-    if (slot === undefined) { slot = new rxe_send_wqe(); q.setAt(q.prod, slot); }
-    init_send_wqe(qp, slot, w, mask, n);
-    q.advance_producer();
-    w = w.next;
+  let good = 0;
+  try {
+    while (w) {
+      const n = recv_wr_num_sge(w);
+      const mask = validate_send_wr(qp, w, n);
+      if (rxe.profile.iwarp && n !== 1 &&
+          (w.opcode === ib_wr_opcode.IB_WR_RDMA_READ || w.opcode === ib_wr_opcode.IB_WR_RDMA_READ_WITH_INV)) {
+        // Kernel: siw_verbs.c siw_post_send() - an iWARP RREAD sink is one SGE
+        throw new KernelError('EINVAL', `qp ${qp.qp_num}: RDMA READ with num_sge(${n}) != 1 (max_sge_rd ${rxe.profile.max_sge_rd})`, { bad_wr: w });
+      }
+      if (q.full()) throw new KernelError('ENOMEM', `qp ${qp.qp_num}: sq full (max_send_wr=${qp.sq.max_wr})`, { bad_wr: w });
+      let slot = q.at(q.prod);
+      if (slot === undefined) { slot = new rxe_send_wqe(); q.setAt(q.prod, slot); }
+      init_send_wqe(qp, slot, w, mask, n);
+      q.advance_producer();
+      good++;
+      w = w.next;
+    }
+  } finally {
+    // rxe_post_send_kernel: "kickoff processing of any posted wqes" (if (good)), error or not
+    if (good > 0) {
+      if (qp.attr.qp_state === ib_qp_state.IB_QPS_ERR) rxe_sched_task(qp.comp_task);
+      else rxe_run_task(qp.req_task);
+    }
   }
-  if (qp.attr.qp_state === ib_qp_state.IB_QPS_ERR) rxe_sched_task(qp.comp_task);
-  else rxe_run_task(qp.req_task);
 }
 
 /**

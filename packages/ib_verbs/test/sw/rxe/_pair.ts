@@ -7,7 +7,7 @@
  * attributes (timeout, retry_cnt, rnr_retry, min_rnr_timer, max_rd_atomic…), CQ size, queue caps.
  */
 import { SimClock } from '@rdmaemu/sim-core';
-import { DMA_BIDIRECTIONAL, alloc_contig_pages, page_address, type DmaHost } from '@rdmaemu/dma-core';
+import { DMA_BIDIRECTIONAL, alloc_contig_pages, page_to_phys, phys_to_virt, type DmaHost } from '@rdmaemu/dma-core';
 import { createFabric, type Fabric, type FabricHost } from '../../../src/fabric/fabric.js';
 import {
   ib_access_flags, ib_mtu, ib_poll_context, ib_qp_attr_mask, ib_qp_state, ib_qp_type, ib_sig_type, rdma_ah_attr_init,
@@ -83,7 +83,7 @@ function side(fabric: Fabric, name: string, ip: string, init: RcPairInit): Omit<
       const pages = Math.max(1, Math.ceil(size / 4096));
       const pg = alloc_contig_pages(host.dma.mem, pages);
       if (pg === null) throw new Error('out of memory');
-      const buf = page_address(pg).subarray(0, size);
+      const buf = phys_to_virt(host.dma.mem, page_to_phys(pg), size);
       buf.fill(fill);
       const dma = ib_dma_map_single(dev, buf, size, DMA_BIDIRECTIONAL);
       return { buf, dma };
