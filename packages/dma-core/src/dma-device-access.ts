@@ -204,6 +204,41 @@ export function dmaDeviceRead(dev: device, dma_addr: dma_addr_t, len: number, ou
   return r;
 }
 
+/**
+ * dmaDeviceReadAppend - dmaDeviceRead that appends the views to `out` instead of replacing its
+ * contents: a device gathering several ranges into one list (an HCA building a packet's payload
+ * from SGEs) needs no scratch array and no per-read truncation.
+ *
+ * Emulator-only. Same checks, counters and views as dmaDeviceRead.
+ * @returns the bytes read (len), or a DmaFault (out unchanged)
+ * @example
+ * ```ts
+ * const r = dmaDeviceReadAppend(dev, sge_addr, sge_len, payload);
+ * if (isDmaFault(r)) return complete(wqe, IB_WC_LOC_PROT_ERR);
+ * ```
+ */
+export function dmaDeviceReadAppend(dev: device, dma_addr: dma_addr_t, len: number, out: Uint8Array[]): number | DmaFault {
+  if (len <= 0) return 0;
+  if (!dev.dma_iommu && dev.dma_coherent && dev.host.debug === null) {
+    const phys = directPhys(dev, dma_addr, len);
+    if (phys >= 0) {
+      const mem = dev.mem;
+      const off = phys - mem.base;
+      out.push(mem.bytes.subarray(off, off + len));
+      statRead(dev, len);
+      return len;
+    }
+  }
+  const r = dmaDeviceAccess(dev, dma_addr, len, false, appendScratch);
+  if (r instanceof DmaFault) return r;
+  for (let i = 0; i < r.length; i++) out.push(r[i]!);
+  r.length = 0;
+  statRead(dev, len);
+  return len;
+}
+
+const appendScratch: Uint8Array[] = [];
+
 // dma_stat(dev, 'device_read_bytes' | 'device_write_bytes', n) with constant property names
 // (monomorphic stores on the per-packet path).
 function statRead(dev: device, n: number): void {

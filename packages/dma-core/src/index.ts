@@ -172,7 +172,7 @@ export {
 } from './debug.js';
 // dma-device-access.ts
 export {
-  DmaFault, isDmaFault, dmaDeviceAccess, dmaDeviceRead, dmaDeviceWrite, dmaDeviceCopyOut, type DmaFaultReason,
+  DmaFault, isDmaFault, dmaDeviceAccess, dmaDeviceRead, dmaDeviceReadAppend, dmaDeviceWrite, dmaDeviceCopyOut, type DmaFaultReason,
 } from './dma-device-access.js';
 // dma-designs.ts
 export {

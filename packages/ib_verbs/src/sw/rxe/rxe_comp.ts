@@ -118,13 +118,15 @@ function do_complete(qp: rxe_qp, wqe: rxe_send_wqe): void {
   }
 }
 
-/** Kernel: rxe_comp.c get_wqe(). */
-function get_wqe(qp: rxe_qp, pkt: rxe_pkt_info | null): [comp_state, rxe_send_wqe | null] {
-  const wqe = qp.sq.queue.head() ?? null;
-  if (wqe === null || wqe.state === wqe_state.wqe_state_posted) return [pkt ? S.COMPST_DONE : S.COMPST_EXIT, wqe];
-  if (wqe.state === wqe_state.wqe_state_done) return [S.COMPST_COMP_WQE, wqe];
-  if (wqe.state === wqe_state.wqe_state_error) return [S.COMPST_ERROR, wqe];
-  return [pkt ? S.COMPST_CHECK_PSN : S.COMPST_EXIT, wqe];
+/**
+ * Kernel: rxe_comp.c get_wqe() - the next state for the SQ head `wqe` (the caller fetched it with
+ * queue_head(): the kernel's out-parameter, without a tuple per call).
+ */
+function get_wqe(pkt: rxe_pkt_info | null, wqe: rxe_send_wqe | null): comp_state {
+  if (wqe === null || wqe.state === wqe_state.wqe_state_posted) return pkt ? S.COMPST_DONE : S.COMPST_EXIT;
+  if (wqe.state === wqe_state.wqe_state_done) return S.COMPST_COMP_WQE;
+  if (wqe.state === wqe_state.wqe_state_error) return S.COMPST_ERROR;
+  return pkt ? S.COMPST_CHECK_PSN : S.COMPST_EXIT;
 }
 
 /** Kernel: rxe_comp.c reset_retry_counters(). */
@@ -359,12 +361,10 @@ export function rxe_completer(qp: rxe_qp): number {
         if (pkt !== null) qp.comp.timeout_retry = false;
         state = S.COMPST_GET_WQE;
         break;
-      case S.COMPST_GET_WQE: {
-        const r = get_wqe(qp, pkt);
-        state = r[0];
-        wqe = r[1];
+      case S.COMPST_GET_WQE:
+        wqe = qp.sq.queue.head() ?? null;
+        state = get_wqe(pkt, wqe);
         break;
-      }
       case S.COMPST_CHECK_PSN:
         state = check_psn(qp, pkt!, wqe!);
         break;

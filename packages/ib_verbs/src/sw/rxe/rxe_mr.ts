@@ -23,7 +23,7 @@
  * Keys: lkey = rkey = index << 8 | variable byte; the pool index is the MR's identity, the low
  * byte is what ib_update_fast_reg_key / REG_MR change.
  */
-import { dmaDeviceRead, dmaDeviceWrite, isDmaFault, type DmaFault } from '@rdmaemu/dma-core';
+import { dmaDeviceReadAppend, dmaDeviceWrite, isDmaFault, type DmaFault } from '@rdmaemu/dma-core';
 import { KernelError, get_random_u32 } from '@rdmaemu/sim-core';
 import { ib_access_flags, ib_mr_type } from '../../core/ib_verbs.h.js';
 import type { ib_pd } from '../../core/device.js';
@@ -119,6 +119,24 @@ export function lookup_mr(pd: ib_pd, access: number, key: number, type: rxe_mr_l
   return mr;
 }
 
+/**
+ * lookup_mr_cached - lookup_mr with a one-entry cache: `cached` (the MR found for this user last
+ * time) is returned when it passes every check lookup_mr makes, else the pool is searched.
+ *
+ * Emulator-only (the per-packet Map lookup saved). Equivalent to lookup_mr: a VALID MR whose key
+ * equals `key` is the pool entry at key >>> 8 (REG_MR and ib_update_fast_reg_key change only the
+ * low byte; dereg makes it ZOMBIE before removing it), so every outcome is the same.
+ */
+export function lookup_mr_cached(pd: ib_pd, access: number, key: number, type: rxe_mr_lookup_type,
+  cached: rxe_mr | null): rxe_mr | null {
+  if (cached !== null && cached.state === rxe_mr_state.RXE_MR_STATE_VALID &&
+      (type === rxe_mr_lookup_type.RXE_LOOKUP_LOCAL ? cached.lkey : cached.rkey) === key &&
+      cached.pd === pd && (access & cached.access) === access) {
+    return cached;
+  }
+  return lookup_mr(pd, access, key, type);
+}
+
 /** Byte offset of va from the MR's IOVA (may be negative or huge). Emulator-only, no bigint. */
 export function mr_offset(mr: rxe_mr, va_hi: number, va_lo: number): number {
   return (va_hi - mr.iova_hi) * TWO_32 + (va_lo - mr.iova_lo);
@@ -140,7 +158,6 @@ export function mr_check_range(mr: rxe_mr, va_hi: number, va_lo: number, length:
 let srcViews: readonly Uint8Array[] = [];
 let srcIdx = 0;
 let srcOff = 0;
-const readScratch: Uint8Array[] = [];
 
 /** Write `len` bytes from the source cursor at DMA address dma. */
 function writeRun(dev: rxe_dev, dma: number, len: number): DmaFault | null {
@@ -159,11 +176,8 @@ function writeRun(dev: rxe_dev, dma: number, len: number): DmaFault | null {
 
 /** Read `len` bytes at dma, pushing views to out. */
 function readRun(dev: rxe_dev, dma: number, len: number, out: Uint8Array[]): DmaFault | null {
-  const r = dmaDeviceRead(dev.dma_device, dma, len, readScratch);
-  if (isDmaFault(r)) return r;
-  for (let i = 0; i < r.length; i++) out.push(r[i]!);
-  readScratch.length = 0;
-  return null;
+  const r = dmaDeviceReadAppend(dev.dma_device, dma, len, out);
+  return isDmaFault(r) ? r : null;
 }
 
 /**
@@ -236,9 +250,10 @@ export function copy_data(pd: ib_pd, access: number, dma: rxe_dma_info, length: 
       continue;
     }
     if (sge.lkey !== mrKey || mr === null) {
-      mr = lookup_mr(pd, access, sge.lkey, rxe_mr_lookup_type.RXE_LOOKUP_LOCAL);
+      mr = lookup_mr_cached(pd, access, sge.lkey, rxe_mr_lookup_type.RXE_LOOKUP_LOCAL, dma.last_mr);
       mrKey = sge.lkey;
       if (mr === null) return -14;
+      dma.last_mr = mr;
     }
     const n = Math.min(length, sge.length - off);
     let lo = sge.addr_lo + off;

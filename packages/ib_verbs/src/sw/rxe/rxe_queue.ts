@@ -45,8 +45,23 @@ export class rxe_queue<T> {
   head(): T | undefined { return this.prod === this.cons ? undefined : this.slots[this.cons & this.index_mask]; }
   /** Kernel: queue_advance_producer(). */
   advance_producer(): void { this.prod++; }
-  /** Kernel: queue_advance_consumer(). */
-  advance_consumer(): void { this.cons++; }
+  /**
+   * Kernel: queue_advance_consumer(). The slot object just consumed changes places with the one
+   * in the producer's slot (both are free): the next post reuses the WQE the CPU touched last
+   * (cache-hot) instead of one last used a whole ring ago. Callers hold slot objects, never
+   * indexes of consumed entries, so which free slot an object sits in is unobservable.
+   */
+  advance_consumer(): void {
+    const slots = this.slots;
+    const c = this.cons & this.index_mask;
+    const p = this.prod & this.index_mask;
+    if (c !== p) {
+      const t = slots[c];
+      slots[c] = slots[p];
+      slots[p] = t;
+    }
+    this.cons++;
+  }
   /** Append (caller checked full()). */
   push(v: T): void { this.slots[this.prod & this.index_mask] = v; this.prod++; }
   /** Remove the oldest; undefined when empty. */

@@ -43,7 +43,7 @@ import { RXE_MAX_PKT_PER_ACK, RXE_MAX_UNACKED_PSNS } from './rxe_param.h.js';
 import { advance_dma_data, copy_data, lookup_mr, rxe_invalidate_mr, rxe_reg_fast_mr } from './rxe_mr.js';
 import { rxe_init_packet, rxe_xmit_packet } from './rxe_net.js';
 import { rxe_ah_av } from './rxe_qp.js';
-import { rxe_counter_inc } from './rxe_hw_counters.js';
+import { RXE_CNT, rxe_counter_add, rxe_counter_inc } from './rxe_hw_counters.js';
 import { rxe_sched_task } from './rxe_task.js';
 import {
   rxe_mr_lookup_type, rxe_qp_state, to_rdev, wqe_state, type rxe_ah, type rxe_pkt_info, type rxe_qp, type rxe_send_wqe,
@@ -407,7 +407,7 @@ export function rxe_requester(qp: rxe_qp): number {
   pkt.psn = qp.req.psn;
   init_req_packet(qp, wqe, pkt);
   // finish_packet: gather the payload (zero-copy views through the MRs, or the inline copy)
-  const views: Uint8Array[] = [];
+  const views = pkt.payload; // the packet's own (empty) array becomes the frame's payload list
   if (payload > 0) {
     const inl = wqe.dma.inline_data;
     if (inl !== null) {
@@ -434,7 +434,7 @@ export function rxe_requester(qp: rxe_qp): number {
   qp.req.opcode = opcode;
   if (pkt.mask & RXE_END_MASK) {
     qp.req.wqe_index++;
-    rxe_counter_inc(rxe, 'rdma_sends');
+    rxe_counter_add(rxe, RXE_CNT.rdma_sends, 1);
   }
   if (qp.qp_timeout_ns && !qp.retrans_timer.pending) qp.retrans_timer.reschedule(qp.qp_timeout_ns);
   void WR_WRITE_MASK;

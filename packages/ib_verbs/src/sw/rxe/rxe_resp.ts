@@ -42,14 +42,14 @@ import {
   RXE_DETH_MASK, RXE_END_MASK, RXE_IETH_MASK, RXE_IMMDT_MASK, RXE_READ_MASK, RXE_READ_OR_ATOMIC_MASK,
   RXE_READ_OR_WRITE_MASK, RXE_RETH_MASK, RXE_RWR_MASK, RXE_SEND_MASK, RXE_START_MASK, RXE_WRITE_MASK, ib_opcode,
 } from './rxe_opcode.js';
-import { copy_data, lookup_mr, mr_check_range, rxe_copy_source, rxe_invalidate_mr, rxe_mr_copy,
+import { copy_data, lookup_mr_cached, mr_check_range, rxe_copy_source, rxe_invalidate_mr, rxe_mr_copy,
   rxe_mr_do_atomic_op } from './rxe_mr.js';
 import { rxe_init_packet, rxe_xmit_packet } from './rxe_net.js';
 import { rxe_cq_post } from './rxe_cq.js';
 import { rxe_qp_error } from './rxe_qp.js';
 import { get_srq_wqe } from './rxe_srq.js';
 import { rxe_make_wc } from './rxe_comp.js';
-import { rxe_counter_inc } from './rxe_hw_counters.js';
+import { RXE_CNT, rxe_counter_add, rxe_counter_inc } from './rxe_hw_counters.js';
 import {
   rdatm_res_state, rxe_mr_lookup_type, rxe_qp_state, to_rdev, type resp_res, type rxe_mr, type rxe_pkt_info,
   type rxe_qp,
@@ -108,16 +108,25 @@ function is_ud(qp: rxe_qp): boolean {
   return qp.qp_type === ib_qp_type.IB_QPT_UD || qp.qp_type === ib_qp_type.IB_QPT_GSI;
 }
 
-/** Kernel: rxe_resp.c get_req(). */
-function get_req(qp: rxe_qp): [resp_states, rxe_pkt_info | null] {
+/**
+ * Kernel: rxe_resp.c get_req() - the next state; the packet it takes is the head of req_pkts,
+ * returned through `getReqPkt` (the kernel's out-parameter, without a tuple per call).
+ */
+function get_req(qp: rxe_qp): resp_states {
   if (qp.resp.state === rxe_qp_state.QP_STATE_ERROR) {
     qp.req_pkts.clear();
-    return [R.RESPST_CHK_RESOURCE, null];
+    getReqPkt = null;
+    return R.RESPST_CHK_RESOURCE;
   }
   const pkt = qp.req_pkts.peek();
-  if (pkt === undefined) return [R.RESPST_EXIT, null];
-  return [qp.resp.res !== null ? R.RESPST_READ_REPLY : R.RESPST_CHK_PSN, pkt];
+  if (pkt === undefined) {
+    getReqPkt = null;
+    return R.RESPST_EXIT;
+  }
+  getReqPkt = pkt;
+  return qp.resp.res !== null ? R.RESPST_READ_REPLY : R.RESPST_CHK_PSN;
 }
+let getReqPkt: rxe_pkt_info | null = null;
 
 /** Kernel: rxe_resp.c check_psn(). */
 function check_psn(qp: rxe_qp, pkt: rxe_pkt_info): resp_states {
@@ -262,8 +271,9 @@ function check_rkey(qp: rxe_qp, pkt: rxe_pkt_info): resp_states {
     access = ib_access_flags.IB_ACCESS_REMOTE_ATOMIC;
     if (r.va_lo & 7) return R.RESPST_ERR_MISALIGNED_ATOMIC;
   }
-  const mr = lookup_mr(qp.pd, access, r.rkey, rxe_mr_lookup_type.RXE_LOOKUP_REMOTE);
+  const mr = lookup_mr_cached(qp.pd, access, r.rkey, rxe_mr_lookup_type.RXE_LOOKUP_REMOTE, r.last_mr);
   if (mr === null) return R.RESPST_ERR_RKEY_VIOLATION;
+  r.last_mr = mr;
   let lo = r.va_lo + r.offset;
   let hi = r.va_hi;
   if (lo >= TWO_32) { lo -= TWO_32; hi = (hi + 1) >>> 0; }
@@ -382,10 +392,13 @@ function rxe_prepare_res(qp: rxe_qp, pkt: rxe_pkt_info, type: number): resp_res 
   return res;
 }
 
-/** Kernel: rxe_resp.c prepare_ack_packet() + send. */
-function send_response(qp: rxe_qp, opcode: number, payload: Uint8Array[], payload_len: number, psn: number,
-  syndrome: number, res: resp_res | null): void {
-  const rxe = to_rdev(qp.device);
+/**
+ * Kernel: rxe_resp.c prepare_ack_packet() - a response packet (ACK, READ response, atomic ACK)
+ * with BTH, AETH and AtomicAckETH written; its `payload` array is where the caller gathers the
+ * payload views (one array per packet, handed to the frame).
+ */
+function prepare_ack_packet(qp: rxe_qp, opcode: number, payload_len: number, psn: number, syndrome: number,
+  res: resp_res | null): rxe_pkt_info {
   const pkt = rxe_init_packet(opcode, payload_len);
   const b = pkt.hdr;
   const o = pkt.bth;
@@ -400,12 +413,17 @@ function send_response(qp: rxe_qp, opcode: number, payload: Uint8Array[], payloa
   if (opcode === O.IB_OPCODE_RC_ATOMIC_ACKNOWLEDGE && res !== null) {
     atmack_set_orig(b, o + ATMACK_OFF[opcode]!, res.atomic_orig_hi, res.atomic_orig_lo);
   }
-  if (qp.av !== null) rxe_xmit_packet(rxe, qp.av, pkt, payload);
+  return pkt;
+}
+
+/** Send a prepared response with the views in pkt.payload. Kernel: rxe_resp.c (rxe_xmit_packet callers). */
+function send_response(qp: rxe_qp, pkt: rxe_pkt_info): void {
+  if (qp.av !== null) rxe_xmit_packet(to_rdev(qp.device), qp.av, pkt, pkt.payload);
 }
 
 /** Kernel: rxe_resp.c send_ack(). */
 function send_ack(qp: rxe_qp, syndrome: number, psn: number): void {
-  send_response(qp, O.IB_OPCODE_RC_ACKNOWLEDGE, [], 0, psn, syndrome, null);
+  send_response(qp, prepare_ack_packet(qp, O.IB_OPCODE_RC_ACKNOWLEDGE, 0, psn, syndrome, null));
 }
 
 /** Kernel: rxe_resp.c read_reply() - one READ response packet per call. */
@@ -424,24 +442,28 @@ function read_reply(qp: rxe_qp, req_pkt: rxe_pkt_info): resp_states {
       mr = r.mr;
       r.mr = null;
     } else {
-      mr = lookup_mr(qp.pd, ib_access_flags.IB_ACCESS_REMOTE_READ, res.read_rkey, rxe_mr_lookup_type.RXE_LOOKUP_REMOTE);
+      mr = lookup_mr_cached(qp.pd, ib_access_flags.IB_ACCESS_REMOTE_READ, res.read_rkey, rxe_mr_lookup_type.RXE_LOOKUP_REMOTE,
+        r.last_mr);
       if (mr === null) return R.RESPST_ERR_RKEY_VIOLATION;
+      r.last_mr = mr;
     }
     opcode = res.read_resid <= mtu ? O.IB_OPCODE_RC_RDMA_READ_RESPONSE_ONLY : O.IB_OPCODE_RC_RDMA_READ_RESPONSE_FIRST;
   } else {
-    mr = lookup_mr(qp.pd, ib_access_flags.IB_ACCESS_REMOTE_READ, res.read_rkey, rxe_mr_lookup_type.RXE_LOOKUP_REMOTE);
+    mr = lookup_mr_cached(qp.pd, ib_access_flags.IB_ACCESS_REMOTE_READ, res.read_rkey, rxe_mr_lookup_type.RXE_LOOKUP_REMOTE,
+      r.last_mr);
     if (mr === null) return R.RESPST_ERR_RKEY_VIOLATION;
+    r.last_mr = mr;
     opcode = res.read_resid > mtu ? O.IB_OPCODE_RC_RDMA_READ_RESPONSE_MIDDLE : O.IB_OPCODE_RC_RDMA_READ_RESPONSE_LAST;
   }
   res.state = rdatm_res_state.rdatm_res_state_next;
   const payload = Math.min(res.read_resid, mtu);
-  const views: Uint8Array[] = [];
+  const rpkt = prepare_ack_packet(qp, opcode, payload, res.cur_psn, AETH_ACK_UNLIMITED, null);
   if (payload > 0) {
-    if (mr === null || rxe_mr_copy(mr, res.read_va_hi, res.read_va_lo, payload, false, views)) {
+    if (mr === null || rxe_mr_copy(mr, res.read_va_hi, res.read_va_lo, payload, false, rpkt.payload)) {
       return R.RESPST_ERR_RKEY_VIOLATION;
     }
   }
-  send_response(qp, opcode, views, payload, res.cur_psn, AETH_ACK_UNLIMITED, null);
+  send_response(qp, rpkt);
   const lo = res.read_va_lo + payload;
   res.read_va_lo = lo % TWO_32;
   res.read_va_hi = (res.read_va_hi + Math.floor(lo / TWO_32)) >>> 0;
@@ -496,7 +518,7 @@ function do_complete(qp: rxe_qp, pkt: rxe_pkt_info | null): resp_states {
     let inv = 0;
     let src_qp = 0;
     if (r.status === ib_wc_status.IB_WC_SUCCESS && pkt !== null) {
-      rxe_counter_inc(rxe, 'rdma_recvs');
+      rxe_counter_add(rxe, RXE_CNT.rdma_recvs, 1);
       const wimm = (pkt.mask & RXE_IMMDT_MASK) !== 0 && (pkt.mask & RXE_WRITE_MASK) !== 0;
       opcode = wimm ? ib_wc_opcode.IB_WC_RECV_RDMA_WITH_IMM : ib_wc_opcode.IB_WC_RECV;
       byte_len = wimm ? r.length : wqe.dma.length - wqe.dma.resid;
@@ -534,7 +556,7 @@ function acknowledge(qp: rxe_qp, pkt: rxe_pkt_info): resp_states {
     send_ack(qp, r.aeth_syndrome, pkt.psn);
   } else if (pkt.mask & RXE_ATOMIC_MASK) {
     const res = r.res;
-    send_response(qp, O.IB_OPCODE_RC_ATOMIC_ACKNOWLEDGE, [], 0, pkt.psn, AETH_ACK_UNLIMITED, res);
+    send_response(qp, prepare_ack_packet(qp, O.IB_OPCODE_RC_ATOMIC_ACKNOWLEDGE, 0, pkt.psn, AETH_ACK_UNLIMITED, res));
     r.res = null;
   } else if (bth_ack(pkt.hdr, pkt.bth)) {
     send_ack(qp, AETH_ACK_UNLIMITED, pkt.psn);
@@ -612,12 +634,11 @@ export function rxe_responder(qp: rxe_qp): number {
   qp.resp.aeth_syndrome = AETH_ACK_UNLIMITED;
   for (;;) {
     switch (state) {
-      case R.RESPST_GET_REQ: {
-        const g = get_req(qp);
-        state = g[0];
-        pkt = g[1];
+      case R.RESPST_GET_REQ:
+        state = get_req(qp);
+        pkt = getReqPkt;
+        getReqPkt = null;
         break;
-      }
       case R.RESPST_CHK_PSN: state = check_psn(qp, pkt!); break;
       case R.RESPST_CHK_OP_SEQ: state = check_op_seq(qp, pkt!); break;
       case R.RESPST_CHK_OP_VALID: state = check_op_valid(qp, pkt!); break;

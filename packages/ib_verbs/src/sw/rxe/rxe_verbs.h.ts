@@ -94,6 +94,8 @@ export class rxe_dma_info {
   sge: rxe_sge[] = [];
   /** Inline data copied at post time (IB_SEND_INLINE), else null. */
   inline_data: Uint8Array | null = null;
+  /** The MR the last copy_data through these SGEs used (lookup_mr_cached; revalidated on use). */
+  last_mr: rxe_mr | null = null;
 }
 
 /** A send WQE (one SQ slot, reused). Kernel: rdma_user_rxe.h struct rxe_send_wqe + struct rxe_send_wr. */
@@ -230,6 +232,8 @@ export class rxe_resp_info {
   resid = 0;
   length = 0;
   mr: rxe_mr | null = null;
+  /** The MR the last RETH/AtomicETH rkey named (lookup_mr_cached; revalidated on use). */
+  last_mr: rxe_mr | null = null;
   res: resp_res | null = null;
   resources: resp_res[] = [];
   res_head = 0;
