@@ -17,6 +17,10 @@
  * | core/device.c async events, ib_event_handler        | core/events.ts                |
  * | verbs.c ib_wc_status_msg / ib_event_msg             | core/wc_status.ts             |
  * | rdma_cap_* / rdma_protocol_* helpers                | core/rdma_cap.ts              |
+ * | include/rdma/ib_mad.h, iba.h, ibta_vol1_c12.h       | core/ib_mad.h.ts              |
+ * | drivers/infiniband/core/mad.c (QP1, MAD agents)     | core/mad.ts                   |
+ * | drivers/infiniband/core/cm.c, include/rdma/ib_cm.h  | core/cm.ts                    |
+ * | drivers/infiniband/core/cma.c, include/rdma/rdma_cm.h | core/cma.ts                 |
  * | drivers/infiniband/core/rw.c, include/rdma/rw.h    | core/rw.ts                    |
  * | drivers/infiniband/core/mr_pool.c                   | core/mr_pool.ts               |
  * | struct ethhdr, include/linux/etherdevice.h          | fabric/ether.ts               |
@@ -72,7 +76,7 @@ export {
   type ib_comp_handler, type ib_event_handler, INIT_IB_EVENT_HANDLER, type ib_port_immutable, type ib_uint_ptr,
   type ib_device_ops, type IbDeviceInit, ib_device, type ib_client, ib_register_device, ib_unregister_device,
   ib_register_client, ib_unregister_client, ib_set_client_data, ib_get_client_data, ib_device_get_by_name,
-  ibRegisteredDevices, ib_query_port, ib_query_device, ib_pd, ib_ah, ib_cq, ib_srq, ib_qp, ib_mr
+  ibRegisteredDevices, ib_device_get_netdev, ib_query_port, ib_query_device, ib_pd, ib_ah, ib_cq, ib_srq, ib_qp, ib_mr
 } from './core/device.js';
 
 // core/verbs.ts
@@ -137,6 +141,57 @@ export {
 export {
   ib_mr_pool_get, ib_mr_pool_put, ib_mr_pool_init, ib_mr_pool_destroy
 } from './core/mr_pool.js';
+
+// core/ib_mad.h.ts
+export {
+  IB_MGMT_BASE_VERSION, OPA_MGMT_BASE_VERSION, ib_mgmt_class, IB_MGMT_CLASS_CM, IB_CM_CLASS_VERSION, ib_mgmt_method,
+  IB_MGMT_METHOD_SEND, IB_MGMT_MAD_HDR, IB_MGMT_MAD_DATA, IB_MGMT_MAD_SIZE, IB_GRH_BYTES, IB_QP0, IB_QP1, IB_QP1_QKEY,
+  IB_DEFAULT_PKEY_FULL, CM_REQ_ATTR_ID, CM_MRA_ATTR_ID, CM_REJ_ATTR_ID, CM_REP_ATTR_ID, CM_RTU_ATTR_ID, CM_DREQ_ATTR_ID,
+  CM_DREP_ATTR_ID, CM_SIDR_REQ_ATTR_ID, CM_SIDR_REP_ATTR_ID, CM_LAP_ATTR_ID, CM_APR_ATTR_ID, cm_attr_id_name, type iba_field,
+  IBA_GET, IBA_SET, IBA_GET64, IBA_SET64, IBA_GET_MEM_PTR, IBA_GET_MEM, IBA_SET_MEM, ib_mad_hdr_fields, type ib_mad_hdr,
+  ib_mad_hdr_get, ib_mad_hdr_set, cm_msg_layouts, cm_format_mad_hdr
+} from './core/ib_mad.h.js';
+
+// core/mad.ts
+export {
+  IB_MAD_QP_SEND_SIZE, IB_MAD_QP_RECV_SIZE, IB_MAD_SEND_Q_PSN, type ib_mad_reg_req, type ib_mad_send_wc,
+  type ib_mad_recv_buf, type ib_mad_recv_wc, type ib_mad_send_handler, type ib_mad_recv_handler, ib_mad_agent,
+  ib_mad_send_state, ib_mad_send_buf, ib_mad_port_private, ib_mad_init, ib_mad_cleanup, ib_get_mad_port,
+  ib_mad_port_open, ib_mad_port_close, ib_register_mad_agent, ib_unregister_mad_agent, ib_create_send_mad,
+  ib_free_send_mad, ib_post_send_mad, ib_cancel_mad, ib_modify_mad, ib_init_ah_attr_from_wc, ib_create_ah_from_wc
+} from './core/mad.js';
+
+// core/cm.ts
+export {
+  ib_cm_state, ib_cm_state_name, ib_cm_lap_state, ib_cm_event_type, ib_cm_event_name, ib_cm_data_size,
+  IB_CM_REQ_PRIVATE_DATA_SIZE, IB_CM_MRA_PRIVATE_DATA_SIZE, IB_CM_REJ_PRIVATE_DATA_SIZE, IB_CM_REP_PRIVATE_DATA_SIZE,
+  IB_CM_RTU_PRIVATE_DATA_SIZE, IB_CM_DREQ_PRIVATE_DATA_SIZE, IB_CM_DREP_PRIVATE_DATA_SIZE, IB_CM_REJ_ARI_LENGTH,
+  ib_cm_rej_reason, ibcm_reject_msg, cm_msg_response, IB_CM_MRA_FLAG_DELAY, IB_CMA_SERVICE_ID, IB_CMA_SERVICE_ID_MASK,
+  IB_CM_ASSIGN_SERVICE_ID, IB_SERVICE_ID_AGN_MASK, IB_LID_PERMISSIVE, type sa_path_rec, type ib_cm_req_param,
+  type ib_cm_rep_param, type ib_cm_req_event_param, type ib_cm_rep_event_param, type ib_cm_rej_event_param,
+  type ib_cm_event, type ib_cm_handler, ib_cm_id, ib_cm_init, ib_cm_cleanup, cm_node_guid, cm_convert_to_ms,
+  cm_ack_timeout, ib_create_cm_id, ib_destroy_cm_id, ib_cm_listen, cm_format_req, ib_send_cm_req, ib_send_cm_rej,
+  ib_send_cm_rep, ib_send_cm_rtu, ib_send_cm_mra, ib_send_cm_dreq, ib_send_cm_drep, ib_cm_notify, ib_cm_init_qp_attr,
+  ibCmIdCount, trace_icm_send_req, trace_icm_send_rep, trace_icm_send_rtu, trace_icm_send_mra, trace_icm_send_dreq,
+  trace_icm_send_drep, trace_icm_send_dup_req, trace_icm_no_listener_err, trace_icm_send_rej, trace_icm_staleconn_err,
+  trace_icm_mad_send_err
+} from './core/cm.js';
+
+// core/cma.ts
+export {
+  rdma_cm_event_type, rdma_event_msg, rdma_show_cm_event, rdma_ucm_port_space, RDMA_PS_TCP, RDMA_PS_UDP, RDMA_PS_IB,
+  RDMA_PS_IPOIB, rdma_cm_state, AF_INET, type sockaddr_in, sockaddrIn, sockaddrToString, type rdma_conn_param,
+  type rdma_cm_event, type rdma_cm_event_handler, type rdma_dev_addr, type rdma_addr, type rdma_route, type net,
+  rdma_cm_id, CMA_CM_RESPONSE_TIMEOUT, CMA_MAX_CM_RETRIES, CMA_CM_MRA_SETTING, CMA_IBOE_PACKET_LIFETIME, CMA_VERSION,
+  CMA_HDR_SIZE, CMA_ADDR_RESOLVE_DELAY_NS, cma_init, cma_cleanup, rdma_create_id, rdma_bind_addr, rdma_resolve_addr,
+  iboe_get_mtu, rdma_resolve_route, rdma_get_service_id, cma_format_hdr, type cma_hdr, cma_parse_hdr, rdma_create_qp,
+  rdma_destroy_qp, rdma_init_qp_attr, rdma_connect, rdma_listen, rdma_accept, rdma_reject, rdma_disconnect,
+  rdma_destroy_id, cmaEvents$, rdma_is_consumer_reject, rdma_reject_msg, rdma_consumer_reject_data, rdmaCmState,
+  rdmaCmIbId, trace_cm_send_rtu, trace_cm_send_rej, trace_cm_send_mra, trace_cm_disconnect, trace_cm_sent_drep,
+  trace_cm_sent_dreq, trace_cm_id_destroy, trace_cm_send_req, trace_cm_send_rep, trace_cm_qp_destroy,
+  trace_cm_id_attach, trace_cm_qp_create, trace_cm_req_handler, trace_cm_event_handler, trace_cm_event_done,
+  trace_cm_add_one, trace_cm_remove_one
+} from './core/cma.js';
 
 // fabric/ether.ts
 export {

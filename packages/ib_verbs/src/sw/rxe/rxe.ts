@@ -73,6 +73,8 @@ export function rxe_add(ndev: net_device, init: RxeAddInit): rxe_dev {
     profile,
     icrc: init.icrc ?? true,
     counters,
+    // rxe_init_device_param(): node_guid = addrconf_addr_eui48(ndev->dev_addr) (the CM's CA GUID)
+    node_guid: eui48_to_guid(ndev.dev_addr),
   });
   rxe.qp_pool = new rxe_pool<rxe_qp>('qp', RXE_MIN_QP_INDEX, RXE_MAX_QP_INDEX, profile.max_qp);
   rxe.mr_pool = new rxe_pool<rxe_mr>('mr', RXE_MIN_MR_INDEX, RXE_MAX_MR_INDEX, profile.max_mr);
@@ -81,4 +83,12 @@ export function rxe_add(ndev: net_device, init: RxeAddInit): rxe_dev {
   ndev.rx = (frame) => rxe_udp_encap_recv(rxe, frame);
   if (init.register ?? true) ib_register_device(rxe);
   return rxe;
+}
+
+/** The EUI-64 of a MAC with the U/L bit flipped. Kernel: include/net/addrconf.h addrconf_addr_eui48(). */
+function eui48_to_guid(mac: Uint8Array): bigint {
+  const b = [mac[0]! ^ 2, mac[1]!, mac[2]!, 0xff, 0xfe, mac[3]!, mac[4]!, mac[5]!];
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v;
 }

@@ -186,6 +186,7 @@ export const rxe_dev_ops: ib_device_ops = {
   query_device: rxe_query_device,
   query_port: rxe_query_port,
   get_link_layer: () => 2 as never,
+  get_netdev: (dev: ib_device) => to_rdev(dev).ndev,
   alloc_pd(dev: ib_device): ib_pd {
     const rxe = to_rdev(dev);
     if (rxe.num_pd >= rxe.profile.max_pd) throw new KernelError('ENOMEM', `${rxe.name}: too many PDs`);
