@@ -28,7 +28,7 @@ import {
   ib_mr_type, ib_poll_context, ib_qp_type, ib_send_flags, ib_sig_type, ib_wr_opcode, type ib_cqe, type ib_qp_init_attr, type ib_send_wr,
 } from '../../src/core/ib_verbs.h.js';
 import { ib_alloc_cq, ib_free_cq } from '../../src/core/cq.js';
-import { ib_alloc_pd, ib_create_qp, ib_dealloc_pd, ib_destroy_qp, ib_post_recv } from '../../src/core/verbs.js';
+import { ib_alloc_pd, ib_create_qp, ib_dealloc_pd, ib_destroy_qp, ib_inc_rkey, ib_post_recv, ib_post_send } from '../../src/core/verbs.js';
 import {
   RDMA_RW_DESIGNS, RDMA_RW_IOVA, RDMA_RW_MR, RDMA_RW_MULTI_WR, RDMA_RW_SINGLE_WR, rdmaRwCtxCounts, rdmaRwParams, rdma_rw_can_use_mr,
   rdma_rw_ctx, rdma_rw_ctx_destroy, rdma_rw_ctx_destroy_bvec, rdma_rw_ctx_init, rdma_rw_ctx_init_bvec, rdma_rw_ctx_post,
@@ -405,16 +405,15 @@ describe('rdma_rw: the MR path', function () {
   });
 
   it('force_mr: every design registers MRs for WRITE and READ; LOCAL_INV precedes the REG_MR once an MR was used; data identical', function () {
-    // A fresh QP (fresh MRs) per transfer: re-registering a pool MR needs the LOCAL_INV that
-    // rxe currently rejects (see the pending test below).
+    // One QP for every transfer: its two pool MRs are re-registered (LOCAL_INV + REG_MR) again and again.
+    const b = rwBed({ iommu: 'strict', forceMrAtCreate: true, max_rdma_ctxs: 2 });
+    expect(b.qp.rdma_mrs, 'pool filled at QP creation').to.have.length(2);
     let run = 0;
     for (const dir of [DMA_TO_DEVICE, DMA_FROM_DEVICE]) {
       for (const unit of ['4K', '64K'] as const) {
         const x: Xfer = { unit, off: 1000, len: 100_000, roff: 12 };
         const seed = ++run;
         const res = RDMA_RW_DESIGNS.map((d) => {
-          const b = rwBed({ iommu: 'strict', forceMrAtCreate: true, max_rdma_ctxs: 2 });
-          expect(b.qp.rdma_mrs, 'pool filled at QP creation').to.have.length(2);
           const r = withForceMr(() => runXfer(b, x, d, dir, seed));
           expect(r.type, d).to.equal(RDMA_RW_MR);
           expect(r.counts.mrs).to.equal(1);
@@ -425,6 +424,7 @@ describe('rdma_rw: the MR path', function () {
         for (const r of res) expect(Buffer.compare(r.moved, res[0]!.moved)).to.equal(0);
       }
     }
+    expect(b.qp.rdma_mrs!.some((mr) => mr.need_inval), 'a pool MR was registered over and over').to.equal(true);
     const bed = rwBed({ iommu: 'strict', forceMrAtCreate: true, max_rdma_ctxs: 2 });
     withForceMr(() => {
       runXfer(bed, { unit: '4K', off: 0, len: 3 * PAGE_SIZE, roff: 0 }, 'iova', DMA_TO_DEVICE, 1);
@@ -442,7 +442,73 @@ describe('rdma_rw: the MR path', function () {
     assertClean(bed);
   });
 
-  it('re-registers a pool MR after use (LOCAL_INV + REG_MR + RDMA op) [pending: the emulated rxe compares LOCAL_INV against ib_mr.lkey, which rdma_rw_ctx_wrs already rotated; Linux rxe keeps its own rxe_mr.lkey/rkey, set by REG_MR]');
+  it('re-registers a pool MR after use (LOCAL_INV + REG_MR + RDMA op)', function () {
+    // One pool MR: every context after the first invalidates the key the previous REG_MR made
+    // live, while ib_mr.lkey has already been rotated to the key the new REG_MR installs.
+    const bed = rwBed({ iommu: 'strict', forceMrAtCreate: true, max_rdma_ctxs: 1 });
+    expect(bed.qp.rdma_mrs).to.have.length(1);
+    const mr = bed.qp.rdma_mrs![0]!;
+    let liveKey = -1;
+    let seed = 0;
+    withForceMr(() => {
+      for (const dir of [DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_TO_DEVICE, DMA_FROM_DEVICE]) {
+        for (const design of RDMA_RW_DESIGNS) {
+          const x: Xfer = { unit: '4K', off: 200, len: 5 * PAGE_SIZE, roff: 40 };
+          const { bvecs, iter } = xferBvecs(bed, x);
+          const rng = new SeededRandom(++seed);
+          if (dir === DMA_TO_DEVICE) {
+            for (const bv of bvecs) fillRandom(bed.a.fh.dma.mem.view(bvec_phys(bv), bv.bv_len), rng);
+          } else {
+            fillRandom(bed.remote.view, rng);
+          }
+          const ctx = new rdma_rw_ctx({ design });
+          const ret = rdma_rw_ctx_init_bvec(ctx, bed.qp, PORT, bvecs, bvecs.length, iter, bed.remote.addr + x.roff, bed.rmr.rkey, dir);
+          expect(ctx.reg[0]!.mr, 'the one pool MR').to.equal(mr);
+          expect(ret, 'LOCAL_INV counted once the MR was used').to.equal(liveKey < 0 ? 2 : 3);
+          const first = rdma_rw_ctx_wrs(ctx, bed.qp, PORT, { done: () => undefined }, null);
+          const ops: number[] = [];
+          for (let w: ib_send_wr | null | undefined = first; w; w = w.next) ops.push(w.opcode);
+          const op = dir === DMA_TO_DEVICE ? ib_wr_opcode.IB_WR_RDMA_WRITE : ib_wr_opcode.IB_WR_RDMA_READ;
+          if (liveKey < 0) {
+            expect(ops).to.deep.equal([ib_wr_opcode.IB_WR_REG_MR, op]);
+          } else {
+            expect(ops).to.deep.equal([ib_wr_opcode.IB_WR_LOCAL_INV, ib_wr_opcode.IB_WR_REG_MR, op]);
+            expect(first.ex!.invalidate_rkey, 'LOCAL_INV names the key the last REG_MR made live').to.equal(liveKey);
+            expect(mr.lkey, 'ib_mr.lkey already rotated').to.equal(ib_inc_rkey(liveKey));
+          }
+          expect(ctx.reg[0]!.reg_wr.key).to.equal(mr.lkey);
+          ib_post_send(bed.qp, first);
+          const wc = waitForCompletion(bed.cq, bed.clock);
+          expect(wcStr(wc), `${design} ${dir === DMA_TO_DEVICE ? 'WRITE' : 'READ'} #${seed}`).to.equal('SUCCESS');
+          expect(drainCq(bed.cq), 'LOCAL_INV and REG_MR complete unsignaled').to.have.length(0);
+          rdma_rw_ctx_destroy_bvec(ctx, bed.qp, PORT, bvecs, bvecs.length, dir);
+          const local = localBytes(bed, bvecs, x.off, x.len);
+          expect(Buffer.compare(local, bed.remote.view.subarray(x.roff, x.roff + x.len)), 'data').to.equal(0);
+          expect(mr.need_inval).to.equal(true);
+          liveKey = mr.lkey;
+        }
+      }
+    });
+    expect(bed.qp.mrs_used).to.equal(0);
+    assertClean(bed);
+  });
+
+  it('iWARP READ: the same pool MRs serve READ after READ with no LOCAL_INV (READ_WITH_INV left them FREE)', function () {
+    const bed = rwBed({ iommu: 'off', profile: 'iwarp', max_send_sge: 6, max_rdma_ctxs: 1 });
+    const nmrs = bed.qp.rdma_mrs!.length;
+    let seed = 0;
+    for (let round = 0; round < 3; round++) {
+      for (const design of RDMA_RW_DESIGNS) {
+        const x: Xfer = { unit: round === 1 ? '64K' : '4K', off: 100 * round, len: 3 * PAGE_SIZE + round, roff: 8 };
+        const r = runXfer(bed, x, design, DMA_FROM_DEVICE, ++seed);
+        expect([r.type, r.ret, r.counts.mrs], `${design} #${seed}: REG_MR + READ_WITH_INV only`).to.deep.equal([RDMA_RW_MR, 2, 1]);
+        expect(bed.qp.rdma_mrs!.some((mr) => mr.need_inval), 'READ_WITH_INV needs no LOCAL_INV next time').to.equal(false);
+      }
+    }
+    expect(seed, 'more READs than pool MRs: MRs were re-registered').to.be.greaterThan(nmrs);
+    expect(bed.qp.mrs_used).to.equal(0);
+    assertClean(bed);
+  });
 
   it('more than 256 pages need several MRs (pages_per_mr = min(max_fast_reg_page_list_len, 256)); remote_addr advances per MR', function () {
     const bed = rwBed({ iommu: 'off', profile: 'iwarp', max_send_sge: 6 });

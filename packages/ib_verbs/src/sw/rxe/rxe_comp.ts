@@ -12,7 +12,7 @@
  *                       ├─ wqe error ─► ERROR ─► (CQE, QP→ERR) exit
  *                       └─ pkt ─► CHECK_PSN ─┬─ past the wqe ─► COMP_WQE | ERROR_RETRY | DONE
  *                                            ├─ old dup ─► COMP_ACK | DONE
- *                                            └─ CHECK_ACK ─┬─ READ resp ─► READ ─► COMP_ACK | UPDATE_COMP
+ *                                            └─ CHECK_ACK ─┬─ READ resp ─► READ ─► COMP_ACK | UPDATE_COMP | ERROR
  *                                                          ├─ atomic ack ─► ATOMIC ─► COMP_ACK
  *                                                          ├─ ACK ─► WRITE_SEND ─► COMP_ACK | UPDATE_COMP
  *                                                          ├─ RNR NAK ─► RNR_RETRY ─► (timer) exit | ERROR
@@ -20,6 +20,10 @@
  *                                                          └─ NAK inv/acc/op ─► ERROR
  *   COMP_ACK ─► UPDATE_COMP | DONE        EXIT ─► ERROR_RETRY (timer fired) | re-arm timer, exit
  *   ERROR_RETRY: retry_cnt > 0 ─► requester need_retry; else RETRY_EXC_ERR ─► ERROR
+ *
+ * READ_WITH_INV: when the last response byte has landed, the sink MR (the first SGE's lkey) is
+ * invalidated before the WQE completes; a failed invalidation completes it with
+ * IB_WC_GENERAL_ERR (and the QP goes to ERR), as siw does.
  *
  * Completion rules: WQEs complete in SQ order; an unsignaled success makes no CQE unless the
  * QP signals all WRs; an error always makes one; after an error the QP is in ERR and everything
@@ -33,7 +37,7 @@ import {
 } from './rxe_hdr.js';
 import { AETH_OFF, ATMACK_OFF, RXE_END_MASK, RXE_START_MASK, WR_ATOMIC_OR_READ_MASK, ib_opcode } from './rxe_opcode.js';
 import { rnrnak_usec } from './rxe_param.h.js';
-import { copy_data, rxe_copy_source } from './rxe_mr.js';
+import { copy_data, rxe_copy_source, rxe_invalidate_mr } from './rxe_mr.js';
 import { rxe_cq_post } from './rxe_cq.js';
 import { rxe_qp_error } from './rxe_qp.js';
 import { rxe_counter_inc } from './rxe_hw_counters.js';
@@ -255,8 +259,32 @@ function do_read(qp: rxe_qp, pkt: rxe_pkt_info, wqe: rxe_send_wqe): comp_state {
     wqe.status = ret === -28 ? ib_wc_status.IB_WC_LOC_LEN_ERR : ib_wc_status.IB_WC_LOC_PROT_ERR;
     return S.COMPST_ERROR;
   }
-  if (wqe.dma.resid === 0 && (pkt.mask & RXE_END_MASK)) return S.COMPST_COMP_ACK;
+  if (wqe.dma.resid === 0 && (pkt.mask & RXE_END_MASK)) {
+    if (wqe.opcode === ib_wr_opcode.IB_WR_RDMA_READ_WITH_INV && do_read_inv(qp, wqe) !== 0) return S.COMPST_ERROR;
+    return S.COMPST_COMP_ACK;
+  }
   return S.COMPST_UPDATE_COMP;
+}
+
+/**
+ * do_read_inv - a READ_WITH_INV has placed all its data: invalidate the sink MR.
+ *
+ * Kernel: none in rxe, which completes IB_WR_RDMA_READ_WITH_INV as a plain READ (on RoCE
+ * rdma_cap_read_inv() is false, so no ULP posts it). Modelled on the iWARP providers that do:
+ * drivers/infiniband/sw/siw/siw_qp_rx.c siw_rdmap_complete() (SIW_OP_READ_LOCAL_INV →
+ * siw_invalidate_stag(pd, sge[0].lkey) when the READ response completes; failure →
+ * IB_WC_GENERAL_ERR) and drivers/infiniband/hw/cxgb4/qp.c (c4iw_invalidate_mr(sg_list[0].lkey)).
+ * Divergence (from a literal reading of the verb, not from those providers): the MR named by the
+ * sink SGE's lkey is invalidated, not `ex.invalidate_rkey`. rdma_rw_init_reg_wr captures
+ * invalidate_rkey before rdma_rw_ctx_wrs rotates the key (ib_update_fast_reg_key), so it names the
+ * key the MR had *before* the REG_MR that precedes the READ; the sink lkey is the live one.
+ * @returns 0, or -EINVAL with wqe.status = IB_WC_GENERAL_ERR
+ */
+function do_read_inv(qp: rxe_qp, wqe: rxe_send_wqe): number {
+  if (wqe.dma.num_sge === 0) return 0;
+  const ret = rxe_invalidate_mr(qp, wqe.dma.sge[0]!.lkey, qp.pd);
+  if (ret) wqe.status = ib_wc_status.IB_WC_GENERAL_ERR;
+  return ret;
 }
 
 const origBuf = new Uint8Array(8);

@@ -16,12 +16,16 @@
  *
  * States (rxe_mr_state):
  *
- *   alloc_mr ──> FREE ──REG_MR(key matches index)──> VALID ──LOCAL_INV / SEND_WITH_INV──> FREE
- *   get_dma_mr / reg ───────────────────────────────> VALID
+ *   alloc_mr ──> FREE ──REG_MR──> VALID ──LOCAL_INV / SEND_WITH_INV / READ_WITH_INV (sink)──> FREE
+ *                 ^  └─LOCAL_INV (current key)─┘      (REG_MR on a VALID MR: -EINVAL)
+ *   get_dma_mr / reg ─────────> VALID
  *   dereg_mr (any) ──> ZOMBIE (removed from the key pool; later lookups fail)
  *
- * Keys: lkey = rkey = index << 8 | variable byte; the pool index is the MR's identity, the low
- * byte is what ib_update_fast_reg_key / REG_MR change.
+ * Keys: index << 8 | key byte; the pool index is the MR's identity. There are two copies, as in
+ * rxe: the HCA's (`rxe_lkey`/`rxe_rkey`, kernel rxe_mr.lkey/rkey), changed only by a successful
+ * REG_MR, which takes the key byte of the WR; and the consumer's (`ibmr.lkey/rkey`), whose key
+ * byte ib_update_fast_reg_key changes at will. Every HCA check uses the HCA's copy, so the
+ * kernel's FRWR cycle works: rotate the ib_mr key, post LOCAL_INV(old key) + REG_MR(new key).
  */
 import { dmaDeviceReadAppend, dmaDeviceWrite, isDmaFault, type DmaFault } from '@rdmaemu/dma-core';
 import { KernelError, get_random_u32 } from '@rdmaemu/sim-core';
@@ -34,13 +38,17 @@ import {
 
 const TWO_32 = 0x1_0000_0000;
 
+/** Kernel: rxe_verbs.h RXE_ACCESS_REMOTE. */
+const RXE_ACCESS_REMOTE = ib_access_flags.IB_ACCESS_REMOTE_READ | ib_access_flags.IB_ACCESS_REMOTE_WRITE |
+  ib_access_flags.IB_ACCESS_REMOTE_ATOMIC;
+
 /** Allocate a key for mr from the device's MR pool. Kernel: rxe_mr.c rxe_mr_init() (key = index << 8 | random byte). */
 function rxe_mr_init(rxe: rxe_dev, mr: rxe_mr, access: number): void {
   mr.index = rxe.mr_pool.alloc(mr);
   const key = ((mr.index << 8) | (get_random_u32(rxe.clock.random) & 0xff)) >>> 0;
-  mr.lkey = key;
-  mr.rkey = (access & (ib_access_flags.IB_ACCESS_REMOTE_READ | ib_access_flags.IB_ACCESS_REMOTE_WRITE |
-    ib_access_flags.IB_ACCESS_REMOTE_ATOMIC)) ? key : key;
+  // the ib_mr's keys and the HCA's start equal; only REG_MR / ib_update_fast_reg_key part them
+  mr.lkey = mr.rxe_lkey = key;
+  mr.rkey = mr.rxe_rkey = key;
   mr.access = access;
 }
 
@@ -104,15 +112,16 @@ export function rxe_mr_sync_iova(mr: rxe_mr): void {
  * lookup_mr - find the MR a key names, with the access, PD and state the use needs.
  *
  * Kernel: drivers/infiniband/sw/rxe/rxe_mr.c lookup_mr()
- * @returns the MR, or null when the key is unknown, stale (low byte differs), of another PD,
- *          lacks `access`, or the MR is not VALID
+ * The key is compared with the HCA's key (rxe_lkey / rxe_rkey), not ibmr.lkey/rkey.
+ * @returns the MR, or null when the key is unknown, stale (low byte differs from the key the last
+ *          REG_MR installed), of another PD, lacks `access`, or the MR is not VALID
  */
 export function lookup_mr(pd: ib_pd, access: number, key: number, type: rxe_mr_lookup_type): rxe_mr | null {
   const rxe = to_rdev(pd.device);
   const mr = rxe.mr_pool.get(key >>> 8);
   if (mr === undefined) return null;
-  if ((type === rxe_mr_lookup_type.RXE_LOOKUP_LOCAL && mr.lkey !== key) ||
-      (type === rxe_mr_lookup_type.RXE_LOOKUP_REMOTE && mr.rkey !== key) ||
+  if ((type === rxe_mr_lookup_type.RXE_LOOKUP_LOCAL && mr.rxe_lkey !== key) ||
+      (type === rxe_mr_lookup_type.RXE_LOOKUP_REMOTE && mr.rxe_rkey !== key) ||
       mr.pd !== pd || (access & mr.access) !== access || mr.state !== rxe_mr_state.RXE_MR_STATE_VALID) {
     return null;
   }
@@ -123,14 +132,14 @@ export function lookup_mr(pd: ib_pd, access: number, key: number, type: rxe_mr_l
  * lookup_mr_cached - lookup_mr with a one-entry cache: `cached` (the MR found for this user last
  * time) is returned when it passes every check lookup_mr makes, else the pool is searched.
  *
- * Emulator-only (the per-packet Map lookup saved). Equivalent to lookup_mr: a VALID MR whose key
- * equals `key` is the pool entry at key >>> 8 (REG_MR and ib_update_fast_reg_key change only the
- * low byte; dereg makes it ZOMBIE before removing it), so every outcome is the same.
+ * Emulator-only (the per-packet Map lookup saved). Equivalent to lookup_mr: a VALID MR whose HCA
+ * key equals `key` is the pool entry at key >>> 8 (REG_MR changes only the low byte; dereg makes
+ * it ZOMBIE before removing it), so every outcome is the same.
  */
 export function lookup_mr_cached(pd: ib_pd, access: number, key: number, type: rxe_mr_lookup_type,
   cached: rxe_mr | null): rxe_mr | null {
   if (cached !== null && cached.state === rxe_mr_state.RXE_MR_STATE_VALID &&
-      (type === rxe_mr_lookup_type.RXE_LOOKUP_LOCAL ? cached.lkey : cached.rkey) === key &&
+      (type === rxe_mr_lookup_type.RXE_LOOKUP_LOCAL ? cached.rxe_lkey : cached.rxe_rkey) === key &&
       cached.pd === pd && (access & cached.access) === access) {
     return cached;
   }
@@ -292,16 +301,24 @@ export function advance_dma_data(dma: rxe_dma_info, length: number): void {
 }
 
 /**
- * rxe_invalidate_mr - LOCAL_INV / SEND_WITH_INV: VALID (or FREE) → FREE if the key matches.
+ * rxe_invalidate_mr - LOCAL_INV / SEND_WITH_INV / READ_WITH_INV: VALID (or FREE) → FREE if the
+ * key matches the one the HCA currently honours.
+ *
  * Kernel: drivers/infiniband/sw/rxe/rxe_mr.c rxe_invalidate_mr()
- * @param pd when given (SEND_WITH_INV at the responder), the MR must belong to it
+ * The key is compared with the HCA's rkey when the MR allows remote access, else its lkey (never
+ * with ibmr.lkey/rkey, which ib_update_fast_reg_key may already have moved on).
+ * Divergence: SG_GAPS MRs may be invalidated too (rxe supports MEM_REG only); `pd` adds the PD
+ * check the responder makes for SEND_WITH_INV and the completer for READ_WITH_INV (as
+ * siw_invalidate_stag does).
+ * @param pd when given (SEND_WITH_INV at the responder, READ_WITH_INV), the MR must belong to it
  * @returns 0 or -EINVAL (-22): unknown index, key mismatch, bound windows, not a MEM_REG MR
  */
 export function rxe_invalidate_mr(qp: rxe_qp, key: number, pd: ib_pd | null = null): number {
   const rxe = to_rdev(qp.device);
   const mr = rxe.mr_pool.get(key >>> 8);
   if (mr === undefined) return -22;
-  if (key !== mr.rkey && key !== mr.lkey) return -22;
+  const remote = (mr.access & RXE_ACCESS_REMOTE) !== 0;
+  if (key !== (remote ? mr.rxe_rkey : mr.rxe_lkey)) return -22;
   if (mr.num_mw > 0) return -22;
   if (mr.type !== ib_mr_type.IB_MR_TYPE_MEM_REG && mr.type !== ib_mr_type.IB_MR_TYPE_SG_GAPS) return -22;
   if (pd !== null && mr.pd !== pd) return -22;
@@ -310,21 +327,23 @@ export function rxe_invalidate_mr(qp: rxe_qp, key: number, pd: ib_pd | null = nu
 }
 
 /**
- * rxe_reg_fast_mr - execute a REG_MR WQE: the MR becomes VALID with the WR's key and access.
+ * rxe_reg_fast_mr - execute a REG_MR WQE: the MR becomes VALID with the WR's key byte and access.
+ *
  * Kernel: drivers/infiniband/sw/rxe/rxe_mr.c rxe_reg_fast_mr()
- * @returns 0 or -EINVAL: MR not FREE (a valid MR must be invalidated first), another PD, or the
- *          key changes more than its low byte
+ * Only the low byte of the WR's key is used: it replaces the key byte of the HCA's lkey and rkey
+ * (the index stays). This is the only place the HCA's keys change; ibmr.lkey/rkey are untouched
+ * (the consumer set them with ib_update_fast_reg_key before posting).
+ * @returns 0 or -EINVAL: MR not FREE (a valid MR must be invalidated first), or another PD
  */
 export function rxe_reg_fast_mr(qp: rxe_qp, wqe: rxe_send_wqe): number {
   const mr = wqe.reg_mr;
   if (mr === null) return -22;
-  const key = wqe.reg_key >>> 0;
+  const key = wqe.reg_key & 0xff;
   if (mr.state !== rxe_mr_state.RXE_MR_STATE_FREE) return -22;
   if (qp.pd !== mr.pd) return -22;
-  if ((mr.lkey >>> 8) !== (key >>> 8)) return -22;
   mr.access = wqe.reg_access;
-  mr.lkey = key;
-  mr.rkey = key;
+  mr.rxe_lkey = ((mr.rxe_lkey & 0xffffff00) | key) >>> 0;
+  mr.rxe_rkey = ((mr.rxe_rkey & 0xffffff00) | key) >>> 0;
   rxe_mr_sync_iova(mr);
   mr.state = rxe_mr_state.RXE_MR_STATE_VALID;
   return 0;

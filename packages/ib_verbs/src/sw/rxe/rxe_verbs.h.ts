@@ -341,6 +341,16 @@ export class rxe_srq extends ib_srq {
 export class rxe_mr extends ib_mr {
   state = rxe_mr_state.RXE_MR_STATE_INVALID;
   access = 0;
+  /**
+   * The keys the HCA honours (Kernel: rxe_mr.lkey / rxe_mr.rkey): set when the MR is created and
+   * afterwards only by a successful REG_MR (rxe_reg_fast_mr). lookup_mr, rxe_invalidate_mr and
+   * SEND_WITH_INV compare against these. The inherited `lkey`/`rkey` are the consumer's view
+   * (ibmr.lkey/rkey), which ib_update_fast_reg_key moves ahead of the REG_MR that will make the
+   * new key live — so a LOCAL_INV naming the old key still finds the MR.
+   * Divergence: renamed from the kernel's lkey/rkey, which would collide with ib_mr's fields here.
+   */
+  rxe_lkey = 0;
+  rxe_rkey = 0;
   index = 0;
   /** IOVA split for the hot path (mirrors ibmr.iova). */
   iova_hi = 0;
