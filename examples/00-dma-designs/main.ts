@@ -24,6 +24,7 @@ import {
   folio_alloc, folio_size, alloc_page, isDmaFault, PAGE_SIZE, type DmaHostInit, type DeviceInit,
 } from '@rdmaemu/dma-core';
 import { SeededRandom, SimClock, formatTable, type Cell } from '@rdmaemu/sim-core';
+import { isMain } from '@rdmaemu/testing';
 
 interface Machine { label: string; host: DmaHostInit; dev?: Partial<DeviceInit> }
 
@@ -79,7 +80,7 @@ export function run(seed = 42): Record<string, Cell>[] {
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const rows = run();
   console.log('rdmaemu: one 24-entry bio_vec array (16 pages + 8 four-page folios = 192 KiB) mapped for a device\n');
   console.log(formatTable(['machine', 'design', 'path', 'bytes ok', 'dma segs', 'map calls', 'iova allocs', 'ptes', 'iotlb flushes', 'bounced bytes'], rows));

@@ -1,20 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { icrcCheck, requireTool, scapyMissing, tsharkErrors, tsharkFields, tsharkMissing } from '@rdmaemu/testing';
 import { run, type SendRecvResult } from './main.js';
-
-/** RDMAEMU_TSHARK overrides the tshark binary. */
-const TSHARK = process.env.RDMAEMU_TSHARK ?? 'tshark';
-const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-
-/** Why tshark can't run here, or null. */
-function tsharkMissing(): string | null {
-  const r = spawnSync(TSHARK, ['--version'], { encoding: 'utf8' });
-  if (r.error !== undefined) return `${TSHARK}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`;
-  return r.status === 0 ? null : `${TSHARK} --version: exit ${r.status}`;
-}
 
 describe('example 01-send-recv', () => {
   let dir: string;
@@ -55,22 +44,19 @@ describe('example 01-send-recv', () => {
   });
 
   it('writes a capture tshark -2 decodes with no malformed frame: CM REQ/REP/RTU, two RC SENDs, ACKs, DREQ/DREP', function () {
-    const missing = tsharkMissing();
-    if (missing !== null) {
-      if (IN_CI) expect.fail(`tshark is required in CI: ${missing}`);
-      if (this.test) this.test.title += ` [skipped: Debian package tshark not installed: ${missing}]`;
-      this.skip();
-    }
-    const bad = spawnSync(TSHARK, ['-2', '-n', '-r', pcap, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { encoding: 'utf8' });
-    expect(bad.status, bad.stderr).to.equal(0);
-    expect(bad.stdout.trim()).to.equal('');
-    const all = spawnSync(TSHARK, ['-2', '-n', '-r', pcap, '-T', 'fields', '-e', 'frame.protocols', '-e', 'infiniband.bth.opcode'], { encoding: 'utf8' });
-    const rows = all.stdout.trim().split('\n');
+    requireTool(this, 'tshark', tsharkMissing());
+    expect(tsharkErrors(pcap)).to.deep.equal([]);
+    const rows = tsharkFields(pcap, ['frame.protocols', 'infiniband.bth.opcode']);
     expect(rows).to.have.length(r.frames);
-    for (const l of rows) expect(l).to.match(/^eth:ethertype:ip:udp:infiniband/);
-    const opcodes = rows.map((l) => Number(l.split('\t')[1]));
+    for (const row of rows) expect(row[0]).to.match(/^eth:ethertype:ip:udp:infiniband/);
+    const opcodes = rows.map((row) => Number(row[1]));
     // UD SEND only (100) carries the CM MADs; RC SEND only (4), SEND only with immediate (5), ACK (17)
     expect(opcodes.filter((o) => o === 100)).to.have.length(5);
     expect(opcodes).to.include.members([4, 5, 17]);
+  });
+
+  it('writes a capture whose every frame is RoCEv2 with an ICRC scapy.contrib.roce verifies (issue 5)', function () {
+    requireTool(this, 'python3-scapy', scapyMissing());
+    expect(icrcCheck(pcap)).to.deep.equal({ frames: r.frames, roce: r.frames, ok: r.frames, bad: 0, zero: 0 });
   });
 });

@@ -1,20 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { icrcCheck, requireTool, scapyMissing, tsharkErrors, tsharkFields, tsharkMissing } from '@rdmaemu/testing';
 import { run, type RdmaWriteReadResult } from './main.js';
-
-/** RDMAEMU_TSHARK overrides the tshark binary. */
-const TSHARK = process.env.RDMAEMU_TSHARK ?? 'tshark';
-const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
-
-/** Why tshark can't run here, or null. */
-function tsharkMissing(): string | null {
-  const r = spawnSync(TSHARK, ['--version'], { encoding: 'utf8' });
-  if (r.error !== undefined) return `${TSHARK}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`;
-  return r.status === 0 ? null : `${TSHARK} --version: exit ${r.status}`;
-}
 
 describe('example 02-rdma-write-read', () => {
   let dir: string;
@@ -60,18 +49,9 @@ describe('example 02-rdma-write-read', () => {
   });
 
   it('writes a capture tshark -2 decodes with no malformed frame, with the RETH rkey and the remote access NAK', function () {
-    const missing = tsharkMissing();
-    if (missing !== null) {
-      if (IN_CI) expect.fail(`tshark is required in CI: ${missing}`);
-      if (this.test) this.test.title += ` [skipped: Debian package tshark not installed: ${missing}]`;
-      this.skip();
-    }
-    const bad = spawnSync(TSHARK, ['-2', '-n', '-r', pcap, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { encoding: 'utf8' });
-    expect(bad.status, bad.stderr).to.equal(0);
-    expect(bad.stdout.trim()).to.equal('');
-    const all = spawnSync(TSHARK, ['-2', '-n', '-r', pcap, '-T', 'fields', '-e', 'frame.protocols', '-e', 'infiniband.bth.opcode',
-      '-e', 'infiniband.reth.r_key', '-e', 'infiniband.aeth.syndrome'], { encoding: 'utf8' });
-    const rows = all.stdout.trim().split('\n').map((l) => l.split('\t'));
+    requireTool(this, 'tshark', tsharkMissing());
+    expect(tsharkErrors(pcap)).to.deep.equal([]);
+    const rows = tsharkFields(pcap, ['frame.protocols', 'infiniband.bth.opcode', 'infiniband.reth.r_key', 'infiniband.aeth.syndrome']);
     expect(rows).to.have.length(r.frames);
     for (const row of rows) expect(row[0]).to.match(/^eth:ethertype:ip:udp:infiniband/);
     // RDMA WRITE First (6) and READ Request (12) carry the advertised rkey in their RETH
@@ -80,5 +60,10 @@ describe('example 02-rdma-write-read', () => {
     for (const row of reth) expect(Number(row[2])).to.equal(r.mr.rkey);
     // the responder's NAK: AETH syndrome 0x62 (NAK, remote access error)
     expect(rows.filter((row) => row[1] === '17' && Number(row[3]) === 0x62)).to.have.length(1);
+  });
+
+  it('writes a capture whose every frame is RoCEv2 with an ICRC scapy.contrib.roce verifies (issue 5)', function () {
+    requireTool(this, 'python3-scapy', scapyMissing());
+    expect(icrcCheck(pcap)).to.deep.equal({ frames: r.frames, roce: r.frames, ok: r.frames, bad: 0, zero: 0 });
   });
 });

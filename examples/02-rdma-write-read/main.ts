@@ -32,8 +32,6 @@
  * Run: `npm start` (in this folder, after the root build), or
  * `node dist/main.js --pcap /tmp/02.pcap` and then `tshark -2 -r /tmp/02.pcap`.
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import {
   DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, PAGE_SIZE, alloc_pages, __free_pages, page_to_phys, phys_to_virt,
   sg_init_one, type page, type scatterlist,
@@ -48,9 +46,10 @@ import {
   rdma_create_id, rdma_bind_addr, rdma_listen, rdma_resolve_addr, rdma_resolve_route, rdma_create_qp, rdma_connect,
   rdma_accept, rdma_disconnect, rdma_destroy_qp, rdma_destroy_id, rdma_event_msg, rdma_cm_event_type, sockaddrIn,
   sockaddrToString, RDMA_PS_TCP,
-  type FabricHost, type FabricStats, type ib_device, type ib_pd, type ib_cq, type ib_wc, type ib_qp_init_attr,
+  type FabricHost, type ib_device, type ib_pd, type ib_cq, type ib_wc, type ib_qp_init_attr,
   type ib_rdma_wr, type ib_reg_wr, type ib_send_wr, type rdma_cm_id, type rdma_cm_event, type rdma_conn_param,
 } from '@rdmaemu/ib_verbs';
+import { isMain, parseExampleArgs, wireFrames } from '@rdmaemu/testing';
 
 const PORT = 20049;
 /** The region the server exposes: two pages. */
@@ -415,33 +414,9 @@ export function run(opts: RunOptions = {}): RdmaWriteReadResult {
   }
 }
 
-/** Frames the hosts transmitted (each crosses two links, so not totals.frames). */
-function wireFrames(st: FabricStats): number {
-  return Object.values(st.hosts).reduce((n, h) => n + h.netdev.tx_packets, 0);
-}
+const USAGE = 'usage: main.js [--pcap FILE] [--trace SYSTEM:EVENT[,...]]';
 
-function isMain(): boolean {
-  const argv1 = process.argv[1];
-  if (argv1 === undefined) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(argv1)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
-  const args = process.argv.slice(2);
-  const opt = (name: string): string | undefined => {
-    const at = args.indexOf(name);
-    if (at < 0) return undefined;
-    const v = args[at + 1];
-    if (v === undefined) {
-      console.error('usage: main.js [--pcap FILE] [--trace SYSTEM:EVENT[,...]]');
-      process.exit(2);
-    }
-    return v;
-  };
-  const r = run({ pcap: opt('--pcap'), trace: opt('--trace')?.split(','), print: (l) => console.log(l) });
+if (isMain(import.meta.url)) {
+  const r = run({ ...parseExampleArgs(process.argv.slice(2), USAGE), print: (l) => console.log(l) });
   if (!r.writeOk || !r.readOk) process.exit(1);
 }

@@ -3,7 +3,7 @@
  * wrote (ORACLES.md §1-§2): tshark (Debian `tshark`) decodes every frame with no malformed
  * packet and no error-level expert item, and its BTH/RETH/AETH fields match what was posted;
  * scapy's `scapy.contrib.roce` (Debian `python3-scapy`, run by `/usr/bin/python3`) recomputes
- * every frame's ICRC (icrc_check.py).
+ * every frame's ICRC (packages/testing/tools/icrc_check.py).
  *
  * The tools are required in CI (`.ci/run` installs them; `process.env.CI` set = a missing tool is
  * a failure). Elsewhere a test whose tool is absent is skipped with the reason in its title.
@@ -31,7 +31,8 @@ import { expectWc, OP, runFor, S, stdPair, waitForCompletion, type StdPair } fro
 const PYTHON = process.env.RDMAEMU_PYTHON ?? '/usr/bin/python3';
 /** RDMAEMU_TSHARK overrides the tshark binary. */
 const TSHARK = process.env.RDMAEMU_TSHARK ?? 'tshark';
-const ICRC_CHECK = fileURLToPath(new URL('../../../test/fabric/icrc_check.py', import.meta.url));
+/** scapy's ICRC checker lives in @rdmaemu/testing (tools/); found by path, since importing that package would make the project references cyclic. */
+const ICRC_CHECK = fileURLToPath(new URL('../../../../testing/tools/icrc_check.py', import.meta.url));
 const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 
 /** Why `tool` can't run here, or null when it can. */
