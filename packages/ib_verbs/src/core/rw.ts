@@ -64,6 +64,7 @@ import {
   ib_access_flags, ib_mr_type, ib_qp_create_flags, ib_send_flags, ib_wr_opcode,
 } from './ib_verbs.h.js';
 import type { ib_cqe, ib_qp_init_attr, ib_rdma_wr, ib_reg_wr, ib_send_wr, ib_sge, u64_api } from './ib_verbs.h.js';
+import { ib_wr_num_sge } from './ib_verbs.h.js';
 import type { ib_device, ib_mr, ib_qp } from './device.js';
 import { ib_inc_rkey, ib_map_mr_sg, ib_post_send, ib_update_fast_reg_key } from './verbs.js';
 import {
@@ -1085,7 +1086,10 @@ export function rdmaRwCtxCounts(ctx: rdma_rw_ctx): RdmaRwCounts {
       return { rdma_wrs: ctx.nr_ops, wqes: ctx.nr_ops, sges: ctx.map.sges.length, mrs: 0 };
     case RDMA_RW_SIG_MR:
       return { rdma_wrs: ctx.nr_ops, wqes: 0, sges: 0, mrs: 0 };
-    default:
-      return { rdma_wrs: 1, wqes: 1, sges: 1, mrs: 0 };
+    default: {
+      // SINGLE_WR and IOVA: read the one WR the context built rather than assume its shape.
+      const wr = ctx.type === RDMA_RW_IOVA ? ctx.iova.wr : ctx.single.wr;
+      return { rdma_wrs: 1, wqes: 1, sges: ib_wr_num_sge(wr), mrs: 0 };
+    }
   }
 }

@@ -69,6 +69,21 @@ describe('cm (drivers/infiniband/core/cm.c)', () => {
       ib_destroy_cm_id(id);
     });
 
+    it('answers a REQ whose service ID matches no listener (another service is listened on) with REJ IB_CM_REJ_INVALID_SERVICE_ID', () => {
+      const sevs: ib_cm_event[] = [];
+      const lid = ib_create_cm_id(bed.b.dev, (_i, e) => { sevs.push(e); return 0; }, 'L');
+      ib_cm_listen(lid, 0x1064e51n, 0n);
+      const evs: ib_cm_event[] = [];
+      const id = ib_create_cm_id(bed.a.dev, (_i, e) => { evs.push(e); return 0; }, null);
+      req(id, 0x1064e52n);
+      run(bed.clock, 10, () => evs.length > 0);
+      expect(evs.map((e) => CE[e.event])).to.deep.equal(['IB_CM_REJ_RECEIVED']);
+      expect(evs[0]!.param.rej_rcvd!.reason).to.equal(R.IB_CM_REJ_INVALID_SERVICE_ID);
+      expect(sevs, 'the listener on another service sees nothing').to.deep.equal([]);
+      ib_destroy_cm_id(id);
+      ib_destroy_cm_id(lid);
+    });
+
     it('runs REQ -> REP -> RTU: REQ_RECEIVED with the REQ fields swapped to the receiver\'s view, REP_RECEIVED, RTU_RECEIVED', () => {
       const sevs: ib_cm_event[] = [];
       const conns: ib_cm_id[] = [];

@@ -185,6 +185,23 @@ interface RunResult {
   sgNents: number | null;
   /** The bytes that moved (local side after a READ, remote side after a WRITE). */
   moved: Uint8Array;
+  /** Counted on the WR chain rdma_rw_ctx_wrs() returned, i.e. what was posted. */
+  posted: { wqes: number; rdma_wrs: number; sges: number };
+}
+
+const RDMA_OPS: readonly number[] = [ib_wr_opcode.IB_WR_RDMA_WRITE, ib_wr_opcode.IB_WR_RDMA_READ, ib_wr_opcode.IB_WR_RDMA_READ_WITH_INV];
+
+/** WQEs, RDMA WRs and their SGEs on a posted chain (walks wr.next). */
+function chainCounts(first: ib_send_wr | null): RunResult['posted'] {
+  const c = { wqes: 0, rdma_wrs: 0, sges: 0 };
+  for (let wr = first; wr !== null && wr !== undefined; wr = wr.next ?? null) {
+    c.wqes++;
+    if (RDMA_OPS.includes(wr.opcode)) {
+      c.rdma_wrs++;
+      c.sges += wr.num_sge ?? wr.sg_list?.length ?? 0;
+    }
+  }
+  return c;
 }
 
 /** One rdma_rw transfer with `design`: init_bvec, post, wait, destroy_bvec. */
@@ -206,7 +223,10 @@ function runXfer(bed: RwBed, x: Xfer, design: RdmaRwDesign, dir: dma_data_direct
   const sgNents = design === 'sg' && counts.mrs === 0 ? counts.sges : null;
   const type = ctx.type;
   const cqe: ib_cqe = { done: () => undefined };
-  rdma_rw_ctx_post(ctx, bed.qp, PORT, cqe, null);
+  // rdma_rw_ctx_post() is rdma_rw_ctx_wrs() + ib_post_send(); split so the chain can be counted
+  const first = rdma_rw_ctx_wrs(ctx, bed.qp, PORT, cqe, null);
+  const posted = chainCounts(first);
+  ib_post_send(bed.qp, first);
   const wc = waitForCompletion(bed.cq, bed.clock, 5000);
   expect(wcStr(wc), `${design} completion`).to.equal('SUCCESS');
   expect(wc.wr_cqe, 'the cqe given to rdma_rw_ctx_post').to.equal(cqe);
@@ -225,7 +245,7 @@ function runXfer(bed: RwBed, x: Xfer, design: RdmaRwDesign, dir: dma_data_direct
     const after = localBytes(bed, bvecs, x.off + x.len, total - x.off - x.len);
     expect(before.every((b) => b === 0) && after.every((b) => b === 0), 'local bytes outside the iterator untouched').to.equal(true);
   }
-  return { ret, type, counts, sgNents, moved };
+  return { ret, type, counts, sgNents, moved, posted };
 }
 
 /** dma-debug on host a (where every rdma_rw mapping is made) reports no error and no live mapping. */
@@ -295,6 +315,7 @@ describe('rdma_rw: WR and SGE counts per design (1 MiB, max_send_sge 32)', funct
         if (c.iommu === 'strict') {
           expect(r.iova.type).to.equal(RDMA_RW_IOVA);
           expect(r.iova.counts).to.deep.equal({ rdma_wrs: 1, wqes: 1, sges: 1, mrs: 0 });
+          expect(r.iova.posted, 'IOVA: the posted chain is exactly 1 WR with 1 SGE').to.deep.equal({ wqes: 1, rdma_wrs: 1, sges: 1 });
           // iommu_dma_map_sg merges into max_seg_size (64 KiB) segments
           expect(r.sg.sgNents, 'sg merged into max_seg_size (64 KiB) segments').to.equal(16);
           expect(r.sg.counts.sges).to.equal(r.sg.sgNents);
@@ -310,6 +331,7 @@ describe('rdma_rw: WR and SGE counts per design (1 MiB, max_send_sge 32)', funct
           const k = r[d].counts;
           expect(k.rdma_wrs, `${d}: nr_ops = ceil(sges / 32)`).to.equal(Math.ceil(k.sges / 32));
           expect(r[d].ret, `${d}: returns the WQE count`).to.equal(k.wqes);
+          expect(r[d].posted, `${d}: the posted chain matches the counts`).to.deep.equal({ wqes: k.wqes, rdma_wrs: k.rdma_wrs, sges: k.sges });
           expect(k.mrs).to.equal(0);
         }
       }
@@ -339,6 +361,20 @@ describe('rdma_rw: WR and SGE counts per design (1 MiB, max_send_sge 32)', funct
       }
     }
     rdma_rw_ctx_destroy_bvec(ctx, bed.qp, PORT, bvecs, bvecs.length, DMA_TO_DEVICE);
+    assertClean(bed);
+  });
+
+  it('on RoCE (no MRs) splits READ by qp.max_read_sge and WRITE by qp.max_write_sge when the two differ', function () {
+    const bed = rwBed({ iommu: 'off', max_send_sge: 6 });
+    expect(bed.qp.max_write_sge).to.equal(6);
+    bed.qp.max_read_sge = 2; // as on a RoCE device with attrs.max_sge_rd = 2
+    const x: Xfer = { unit: '4K', off: 100, len: 20 * PAGE_SIZE, roff: 8 }; // 21 segments
+    for (const design of RDMA_RW_DESIGNS) {
+      const w = runXfer(bed, x, design, DMA_TO_DEVICE, 5);
+      expect(w.posted, `${design} WRITE`).to.deep.equal({ wqes: 4, rdma_wrs: 4, sges: 21 });
+      const r = runXfer(bed, x, design, DMA_FROM_DEVICE, 6);
+      expect(r.posted, `${design} READ`).to.deep.equal({ wqes: 11, rdma_wrs: 11, sges: 21 });
+    }
     assertClean(bed);
   });
 
