@@ -14,6 +14,8 @@
  * | `net/sunrpc/svcauth.c` `svc_authenticate` | same name (`svcauth.ts`) |
  * | `net/sunrpc/clnt.c` `rpc_encode_header`, `rpc_decode_header` | same names (`rpc_msg.ts`): fields + auth instead of an rpc_task, errno as return value |
  * | `net/sunrpc/svc.c` call-header decoding and reply headers of `svc_process_common` | `svcDecodeCallHeader`, `rpcEncodeReplyHeader` (`rpc_msg.ts`); `rpcDecodeCallHeader`, `rpcEncodeCallHeader`, `rpcDecodeReplyHeader` are the generic RFC 5531 codecs |
+ * | `net/sunrpc/svc.c` `svc_create`, `svc_rqst_alloc`, `svc_process`, `svc_process_common`; `svc.h` `struct svc_program` / `svc_version` / `svc_procedure` / `svc_rqst` / `svc_serv`; `stats.h` `svc_stat` | same names (`svc.ts`); `svc_process` returns an `SvcProcessVerdict` (send or drop with a reason) |
+ * | `fs/nfsd/nfscache.c` `nfsd_cache_lookup`, `nfsd_cache_update`, `nfsd_cache_csum`; `fs/nfsd/cache.h` `RC_*`, `RC_CSUMLEN` | `svcCacheLookup`, `svcCacheUpdate`, `svcCacheCsum`, `SvcReplyCache` (`cache.ts`): generalised to any program, keyed without the source port (RFC 8267) |
  * | `net/sunrpc/xprtsock.c` `xs_stream_record_marker`, `TCP_RCV_*` receive states; `svcsock.c` record limits | same names; `rpcEncodeRecord`, `RecordReassembler` (`xprtsock/record_marking.ts`) |
  * | `include/linux/sunrpc/rpc_rdma.h` `RPCRDMA_VERSION`, `rpcrdma_*_maxsz`, `RPCRDMA_HDRLEN_*`, `enum rpcrdma_errcode`/`rpcrdma_proc`, `rdma_msg` …, `struct rpcrdma_segment`, `xdr_{en,de}code_{rdma,read}_segment`, `struct rpcrdma_connect_private`, `rpcrdma_{en,de}code_buffer_size`; `xprtrdma.h` inline sizes; `xprt_rdma.h` `RPCRDMA_MAX_HDR_SEGS`, `enum rpcrdma_chunktype` | same names (`xprtrdma/rpc_rdma.h.ts`); a segment's 64-bit offset is two u32 halves plus a bigint getter |
  * | `net/sunrpc/xprtrdma/rpc_rdma.c` `encode_item_*`, `encode_{rdma,read}_segment`, `decode_*`, `rpcrdma_decode_{msg,nomsg,error}`, `rpcrdma_max_{call,reply}_header_size`; `svc_rdma_recvfrom.c` `svc_rdma_xdr_decode_req` | same names (`xprtrdma/rpc_rdma_xdr.ts`), returning verdict objects; `rpcrdmaEncode*` / `rpcrdmaDecodeHeader` / `rpcrdmaDecodeReply` are the list-level XDR (no MR registration) |
@@ -60,6 +62,24 @@ export {
   rpcEncodeReplyHeader, rpcDecodeReplyHeader, rpc_decode_header,
 } from './rpc_msg.js';
 export type { RpcCallInit, RpcDecodeHeaderTask } from './rpc_msg.js';
+
+// svc.ts
+export {
+  RPCSVC_MAXPAYLOAD_DEFAULT, svc_stat, svc_serv, svc_create, svc_rqst, svc_rqst_alloc, svc_process, svc_process_common,
+} from './svc.js';
+export type {
+  svc_procedure, svc_version, svc_program, SvcCreateInit, SvcDropReason, SvcProcessVerdict,
+} from './svc.js';
+
+// cache.ts
+export {
+  RC_NOCACHE, RC_REPLSTAT, RC_REPLBUFF, RC_UNUSED, RC_INPROG, RC_DONE, RC_DROPIT, RC_REPLY, RC_DOIT, RC_CSUMLEN,
+  SVC_DRC_DEFAULT_ENTRIES, SvcCacheRep, SvcReplyCache, svcCacheCsum, svcCacheLookup, svcCacheUpdate, svcCacheRcLine,
+} from './cache.js';
+export type {
+  svc_cachetype, SvcCacheRqst, SvcCacheKey, SvcReplyCacheStats, SvcReplyCacheInit, SvcCacheLookupInit,
+  SvcCacheUpdateInit,
+} from './cache.js';
 
 // xprtsock/record_marking.ts
 export {
