@@ -94,15 +94,21 @@ export function arch_sync_dma_for_device(
   if (size <= 0) return;
   if (dev !== undefined) dma_stat(dev, 'cache_maint_bytes', size);
   const m = shadowMap(mem);
-  let p = paddr;
-  const end = paddr + size;
-  while (p < end) {
-    const pfn = Math.floor(p / PAGE_SIZE);
-    const inPage = p - pfn * PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - inPage, end - p);
+  forEachPagePiece(paddr, size, (pfn, inPage, p, n) => {
     const sp = m.get(pfn) ?? createShadow(mem, m, pfn);
     const off = p - mem.base;
     sp.bytes.set(mem.bytes.subarray(off, off + n), inPage);
+  });
+}
+
+/** Split [paddr, paddr+size) at page boundaries: fn(pfn, offset in page, address, length). */
+function forEachPagePiece(paddr: phys_addr_t, size: number, fn: (pfn: number, inPage: number, p: number, n: number) => void): void {
+  const end = paddr + size;
+  for (let p = paddr; p < end;) {
+    const pfn = Math.floor(p / PAGE_SIZE);
+    const inPage = p - pfn * PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - inPage, end - p);
+    fn(pfn, inPage, p, n);
     p += n;
   }
 }
@@ -125,16 +131,10 @@ export function arch_sync_dma_for_cpu(
   if (dev !== undefined) dma_stat(dev, 'cache_maint_bytes', size);
   const m = shadows.get(mem);
   if (m === undefined || m.size === 0) return;
-  let p = paddr;
-  const end = paddr + size;
-  while (p < end) {
-    const pfn = Math.floor(p / PAGE_SIZE);
-    const inPage = p - pfn * PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - inPage, end - p);
+  forEachPagePiece(paddr, size, (pfn, inPage, p, n) => {
     const sp = m.get(pfn);
     if (sp !== undefined) mem.bytes.set(sp.bytes.subarray(inPage, inPage + n), p - mem.base);
-    p += n;
-  }
+  });
 }
 
 /**

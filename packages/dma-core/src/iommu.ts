@@ -393,6 +393,23 @@ export function iommu_map_nosync(domain: iommu_domain, iova: number, paddr: numb
 }
 
 /**
+ * Visit every page-table slot of [iova, iova+size) that has a leaf, skipping absent leaves whole;
+ * `fn` returns true to stop. @returns whether `fn` stopped the walk
+ */
+function forEachPte(domain: iommu_domain, iova: number, size: number, fn: (leaf: Float64Array, k: number) => boolean): boolean {
+  const end = Math.ceil((iova + size) / PAGE);
+  for (let pfn = Math.floor(iova / PAGE); pfn < end; pfn++) {
+    const l = domain.leaf(pfn, false);
+    if (l === null) {
+      pfn = (Math.floor(pfn / LEAF_ENTRIES) + 1) * LEAF_ENTRIES - 1;
+      continue;
+    }
+    if (fn(l, pfn % LEAF_ENTRIES)) return true;
+  }
+  return false;
+}
+
+/**
  * iommu_sync_map - make the PTEs of [iova, iova+size) visible to the device (iotlb_sync_map).
  *
  * Kernel: drivers/iommu/iommu.c iommu_sync_map()
@@ -401,18 +418,11 @@ export function iommu_map_nosync(domain: iommu_domain, iova: number, paddr: numb
  */
 export function iommu_sync_map(domain: iommu_domain, iova: number, size: number): number {
   if (!domain.caching_mode) return 0;
-  const first = Math.floor(iova / PAGE);
-  const end = Math.ceil((iova + size) / PAGE);
-  for (let pfn = first; pfn < end; pfn++) {
-    const l = domain.leaf(pfn, false);
-    if (l === null) {
-      pfn = (Math.floor(pfn / LEAF_ENTRIES) + 1) * LEAF_ENTRIES - 1;
-      continue;
-    }
-    const k = pfn % LEAF_ENTRIES;
+  forEachPte(domain, iova, size, (l, k) => {
     const e = l[k]!;
     if (e !== 0 && e % 256 < PTE_PRESENT + PTE_VISIBLE) l[k] = e + PTE_VISIBLE;
-  }
+    return false;
+  });
   if (domain.dev) dma_stat(domain.dev, 'iotlb_flushes', 1);
   return 0;
 }
@@ -808,15 +818,5 @@ export function iommuTranslate(dev: device, iova: dma_addr_t, len: number, write
  * Emulator-only.
  */
 export function iommuRangeHasPtes(domain: iommu_domain, iova: number, size: number): boolean {
-  const first = Math.floor(iova / PAGE);
-  const end = Math.ceil((iova + size) / PAGE);
-  for (let pfn = first; pfn < end; pfn++) {
-    const l = domain.leaf(pfn, false);
-    if (l === null) {
-      pfn = (Math.floor(pfn / LEAF_ENTRIES) + 1) * LEAF_ENTRIES - 1;
-      continue;
-    }
-    if (l[pfn % LEAF_ENTRIES] !== 0) return true;
-  }
-  return false;
+  return forEachPte(domain, iova, size, (l, k) => l[k] !== 0);
 }

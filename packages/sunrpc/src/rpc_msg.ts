@@ -306,14 +306,7 @@ export function rpcDecodeReplyHeader(xdr: xdr_stream, hdr: RpcReplyHeader): numb
     if (xdr_stream_decode_opaque_auth(xdr, a) < 0) return -EBADMSG;
     const accept = xdr_stream_decode_u32(xdr);
     if (accept < 0) return -EBADMSG;
-    if (accept === rpc_accept_stat.RPC_PROG_MISMATCH) {
-      const low = xdr_stream_decode_u32(xdr);
-      if (low < 0) return -EBADMSG;
-      const high = xdr_stream_decode_u32(xdr);
-      if (high < 0) return -EBADMSG;
-      hdr.mismatchLow = low;
-      hdr.mismatchHigh = high;
-    }
+    if (accept === rpc_accept_stat.RPC_PROG_MISMATCH && decodeMismatchInfo(xdr, hdr) < 0) return -EBADMSG;
     hdr.replyStat = rpc_reply_stat.RPC_MSG_ACCEPTED;
     hdr.verfFlavor = a.flavor;
     hdr.verf = a.body;
@@ -325,12 +318,7 @@ export function rpcDecodeReplyHeader(xdr: xdr_stream, hdr: RpcReplyHeader): numb
   const reject = xdr_stream_decode_u32(xdr);
   if (reject < 0) return -EBADMSG;
   if (reject === rpc_reject_stat.RPC_MISMATCH) {
-    const low = xdr_stream_decode_u32(xdr);
-    if (low < 0) return -EBADMSG;
-    const high = xdr_stream_decode_u32(xdr);
-    if (high < 0) return -EBADMSG;
-    hdr.mismatchLow = low;
-    hdr.mismatchHigh = high;
+    if (decodeMismatchInfo(xdr, hdr) < 0) return -EBADMSG;
   } else if (reject === rpc_reject_stat.RPC_AUTH_ERROR) {
     const auth = xdr_stream_decode_u32(xdr);
     if (auth < 0) return -EBADMSG;
@@ -430,4 +418,15 @@ function outGarbage(task: RpcDecodeHeaderTask, error: number): number {
     return -EAGAIN;
   }
   return error;
+}
+
+/** RFC 5531 mismatch_info { low; high } (PROG_MISMATCH, RPC_MISMATCH) into hdr. @returns 0 or -EBADMSG */
+function decodeMismatchInfo(xdr: xdr_stream, hdr: RpcReplyHeader): number {
+  const low = xdr_stream_decode_u32(xdr);
+  if (low < 0) return -EBADMSG;
+  const high = xdr_stream_decode_u32(xdr);
+  if (high < 0) return -EBADMSG;
+  hdr.mismatchLow = low;
+  hdr.mismatchHigh = high;
+  return 0;
 }

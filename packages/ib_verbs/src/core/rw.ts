@@ -197,6 +197,22 @@ function newRdmaWr(): ib_rdma_wr {
   return { next: null, wr_cqe: null, sg_list: [], num_sge: 0, opcode: ib_wr_opcode.IB_WR_RDMA_WRITE, send_flags: 0, remote_addr: 0, rkey: 0 };
 }
 
+/** Append one RDMA WR of a MULTI_WR context over `list`, chained behind the previous one. */
+function pushMapWr(wrs: ib_rdma_wr[], dir: dma_data_direction, list: ib_sge[], remote_addr: u64_api, rkey: u32): void {
+  const wr = newRdmaWr();
+  setRdmaWr(wr, dir, list, list.length, remote_addr, rkey);
+  if (wrs.length > 0) wrs[wrs.length - 1]!.next = wr;
+  wrs.push(wr);
+}
+
+/** Make `ctx` an RDMA_RW_MULTI_WR context over `sges` / `wrs`; returns its WQE count. */
+function setMultiWr(ctx: rdma_rw_ctx, sges: ib_sge[], wrs: ib_rdma_wr[]): number {
+  ctx.map = { sges, wrs };
+  ctx.nr_ops = wrs.length;
+  ctx.type = RDMA_RW_MULTI_WR;
+  return wrs.length;
+}
+
 /** memset(rdma_wr, 0) then the fields every RDMA WR sets. */
 function setRdmaWr(wr: ib_rdma_wr, dir: dma_data_direction, sg_list: ib_sge[], num_sge: number, remote_addr: u64_api, rkey: u32): void {
   wr.next = null;
@@ -443,15 +459,9 @@ function rdma_rw_init_map_wrs(ctx: rdma_rw_ctx, qp: ib_qp, sg: scatterlist | nul
       offset = 0;
       sg = sg_next(sg);
     }
-    const wr = newRdmaWr();
-    setRdmaWr(wr, dir, list, list.length, addrAdd(remote_addr, start), rkey);
-    if (i > 0) wrs[i - 1]!.next = wr;
-    wrs.push(wr);
+    pushMapWr(wrs, dir, list, addrAdd(remote_addr, start), rkey);
   }
-  ctx.map = { sges, wrs };
-  ctx.nr_ops = nr_ops;
-  ctx.type = RDMA_RW_MULTI_WR;
-  return nr_ops;
+  return setMultiWr(ctx, sges, wrs);
 }
 
 /** Kernel: rw.c rdma_rw_init_single_wr() */
@@ -516,15 +526,9 @@ function rdma_rw_init_map_wrs_bvec(ctx: rdma_rw_ctx, qp: ib_qp, bvecs: readonly 
       sges.push(sge);
       bvec_iter_advance_single(bvecs, iter, bv.bv_len);
     }
-    const wr = newRdmaWr();
-    setRdmaWr(wr, dir, list, list.length, addrAdd(remote_addr, start), rkey);
-    if (i > 0) wrs[i - 1]!.next = wr;
-    wrs.push(wr);
+    pushMapWr(wrs, dir, list, addrAdd(remote_addr, start), rkey);
   }
-  ctx.map = { sges, wrs };
-  ctx.nr_ops = nr_ops;
-  ctx.type = RDMA_RW_MULTI_WR;
-  return nr_ops;
+  return setMultiWr(ctx, sges, wrs);
 }
 
 /** Number of multi-page segments `iter` yields over `bvecs` (no side effects). */
@@ -761,15 +765,9 @@ function initBvecViaRfc(ctx: rdma_rw_ctx, qp: ib_qp, port_num: u32, bvecs: reado
       list.push(sge);
       sges.push(sge);
     }
-    const wr = newRdmaWr();
-    setRdmaWr(wr, dir, list, list.length, addrAdd(remote_addr, start), rkey);
-    if (i > 0) wrs[i - 1]!.next = wr;
-    wrs.push(wr);
+    pushMapWr(wrs, dir, list, addrAdd(remote_addr, start), rkey);
   }
-  ctx.map = { sges, wrs };
-  ctx.nr_ops = nr_ops;
-  ctx.type = RDMA_RW_MULTI_WR;
-  return nr_ops;
+  return setMultiWr(ctx, sges, wrs);
 }
 
 // ---------------------------------------------------------------------------------------------

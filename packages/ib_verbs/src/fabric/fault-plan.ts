@@ -26,7 +26,7 @@
  * Time: delays are in ns; the scheduler's unit is ms (RxJS), so a delay of d ns is scheduled as
  * d / 1e6 ms, which a SimClock scheduler rounds back to the exact ns.
  */
-import { Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription, identity } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscriber, type Subscription, identity } from 'rxjs';
 import { KernelError, SeededRandom } from '@rdmaemu/sim-core';
 import { frameBytes, frameFromBytes, type Frame } from './frame.js';
 import { ETH_IP_UDP_HLEN } from './udp.js';
@@ -88,6 +88,16 @@ function checkP(name: string, p: number): void {
  */
 export function drop<T>(p: number, components: FaultComponents): MonoTypeOperatorFunction<T> {
   checkP('drop', p);
+  return withProbability<T>(p, components, 'drop', () => {});
+}
+
+/**
+ * One seeded draw per value: with probability `p` the fault `kind` is counted and `hit` decides
+ * what goes downstream; otherwise the value passes unchanged. The shape every fault but reorder
+ * shares.
+ */
+function withProbability<T>(p: number, components: FaultComponents, kind: FaultKind,
+  hit: (value: T, subscriber: Subscriber<T>) => void): MonoTypeOperatorFunction<T> {
   const rng = components.random;
   const onFault = components.onFault;
   return (source) =>
@@ -95,7 +105,8 @@ export function drop<T>(p: number, components: FaultComponents): MonoTypeOperato
       source.subscribe({
         next(value) {
           if (rng.next() < p) {
-            onFault?.('drop');
+            onFault?.(kind);
+            hit(value, subscriber);
             return;
           }
           subscriber.next(value);
@@ -116,22 +127,10 @@ export function drop<T>(p: number, components: FaultComponents): MonoTypeOperato
  */
 export function duplicate<T>(p: number, components: FaultComponents): MonoTypeOperatorFunction<T> {
   checkP('duplicate', p);
-  const rng = components.random;
-  const onFault = components.onFault;
-  return (source) =>
-    new Observable<T>((subscriber) =>
-      source.subscribe({
-        next(value) {
-          subscriber.next(value);
-          if (rng.next() < p) {
-            onFault?.('duplicate');
-            subscriber.next(value);
-          }
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return withProbability<T>(p, components, 'duplicate', (value, subscriber) => {
+    subscriber.next(value);
+    subscriber.next(value);
+  });
 }
 
 /**
@@ -228,22 +227,7 @@ export function corruptFrame(frame: Frame, rng: SeededRandom): Frame {
 export function corrupt(p: number, components: FaultComponents): MonoTypeOperatorFunction<Frame> {
   checkP('corrupt', p);
   const rng = components.random;
-  const onFault = components.onFault;
-  return (source) =>
-    new Observable<Frame>((subscriber) =>
-      source.subscribe({
-        next(frame) {
-          if (rng.next() < p) {
-            onFault?.('corrupt');
-            subscriber.next(corruptFrame(frame, rng));
-            return;
-          }
-          subscriber.next(frame);
-        },
-        error: (err: unknown) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      }),
-    );
+  return withProbability<Frame>(p, components, 'corrupt', (frame, subscriber) => subscriber.next(corruptFrame(frame, rng)));
 }
 
 /**
